@@ -1,0 +1,10 @@
+#pragma once
+// Umbrella header of xgrad::autograd.
+
+#include "autograd/array.h"
+#include "autograd/function.h"
+#include "autograd/grad_mode.h"
+#include "autograd/gradcheck.h"
+#include "autograd/ops.h"
+#include "autograd/shape.h"
+#include "autograd/tensor.h"

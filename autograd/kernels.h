@@ -1,0 +1,101 @@
+#pragma once
+// Element-wise and reduction kernels over Arrays: the loops every op shares. Internal.
+//
+// Element-wise maps run plain loops on raw pointers, with a contiguous fast path when every
+// operand has the output's shape (the compiler vectorises it), a stride-0 path for broadcast
+// operands, and no per-element index arithmetic beyond an odometer over the outer dimensions.
+// XTENSOR.md measured xtensor's broadcasting of a column vector at 3.2 ns/element and its
+// expression overhead at ~50 ns per small op; these loops avoid both.
+
+#include <array>
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "autograd/array.h"
+
+namespace xgrad::kernels {
+
+/// Row-major strides of `in` read as if broadcast to `out` (0 along broadcast dimensions).
+inline void broadcast_strides(const Shape& in, const Shape& out, std::size_t* strides) {
+    const std::size_t nd = out.size(), off = nd - in.size();
+    std::size_t s = 1;
+    for (std::size_t d = nd; d-- > 0;) {
+        if (d < off || in[d - off] == 1) {
+            strides[d] = 0;
+        } else {
+            strides[d] = s;
+        }
+        if (d >= off) s *= in[d - off];
+    }
+}
+
+namespace detail {
+template <class T, class F, std::size_t K, std::size_t... k>
+inline void contiguous(T* o, std::size_t n, const std::array<const T*, K>& p, F& f,
+                       std::index_sequence<k...>) {
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(p[k][i]...);
+}
+template <class T, class F, std::size_t K, std::size_t... k>
+inline void strided(T* o, std::size_t n, const std::array<const T*, K>& p,
+                    const std::array<std::size_t, K>& offset,
+                    const std::array<std::size_t, K>& stride, F& f, std::index_sequence<k...>) {
+    for (std::size_t j = 0; j < n; ++j) o[j] = f(p[k][offset[k] + j * stride[k]]...);
+}
+}  // namespace detail
+
+/// out[i] = f(in_0[i], ..., in_k[i]) with every input broadcast to `out_shape`, in dtype T.
+/// Inputs must have dtype T and shapes that broadcast to out_shape (the caller checked).
+template <class T, class F, class... A>
+Array map(const Shape& out_shape, F&& f, const A&... ins) {
+    constexpr std::size_t K = sizeof...(A);
+    Array out = Array::empty(sizeof(T) == 4 ? DType::Float32 : DType::Float64, out_shape);
+    T* o = out.data<T>();
+    const std::size_t n = out.numel();
+    const std::array<const T*, K> p = {ins.template data<T>()...};
+    if (((ins.shape() == out_shape) && ...)) {
+        detail::contiguous(o, n, p, f, std::make_index_sequence<K>{});
+        return out;
+    }
+    if (n == 0) return out;
+    const std::size_t nd = out_shape.size();
+    // strides[k * nd + d]: stride of input k along output dimension d.
+    std::size_t small[K * 8];
+    std::vector<std::size_t> big;
+    std::size_t* strides = small;
+    if (nd > 8) {
+        big.resize(K * nd);
+        strides = big.data();
+    }
+    {
+        std::size_t k = 0;
+        ((broadcast_strides(ins.shape(), out_shape, strides + nd * k++)), ...);
+    }
+    const std::size_t inner = nd ? out_shape[nd - 1] : 1;
+    std::array<std::size_t, K> inner_stride{}, offset{};
+    for (std::size_t k = 0; k < K; ++k) inner_stride[k] = nd ? strides[k * nd + nd - 1] : 0;
+    std::vector<std::size_t> idx(nd > 1 ? nd - 1 : 0, 0);
+    for (std::size_t pos = 0; pos < n; pos += inner) {
+        detail::strided(o + pos, inner, p, offset, inner_stride, f, std::make_index_sequence<K>{});
+        // Odometer over the outer dimensions; offsets move by each input's stride.
+        for (std::size_t d = idx.size(); d-- > 0;) {
+            if (++idx[d] < out_shape[d]) {
+                for (std::size_t k = 0; k < K; ++k) offset[k] += strides[k * nd + d];
+                break;
+            }
+            for (std::size_t k = 0; k < K; ++k) offset[k] -= (idx[d] - 1) * strides[k * nd + d];
+            idx[d] = 0;
+        }
+    }
+    return out;
+}
+
+/// Sums `g` over the axes along which `target` was broadcast, giving an array of shape
+/// `target`. Returns false if `target` does not broadcast to g's shape.
+bool sum_to(const Array& g, const Shape& target, Array& out);
+
+/// Sum over `axes` (sorted, unique, in range); kept axes keep their size, reduced ones become 1
+/// when keepdims, else vanish. Accumulates in double.
+Array reduce_sum(const Array& a, const std::vector<std::size_t>& axes, bool keepdims);
+
+}  // namespace xgrad::kernels

@@ -1,0 +1,119 @@
+#pragma once
+// Node: what a Tensor handle points at. Internal to the library and to op implementations;
+// users go through Tensor. Still no xtensor here.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "autograd/array.h"
+#include "autograd/tensor.h"
+
+namespace xgrad {
+
+/// The gradients an op's backward returns, one per input, in input order. An undefined Array
+/// means "no gradient" (input does not require grad). The engine, not the op, accumulates them
+/// and sums broadcast axes back to each input's shape.
+class Grads {
+   public:
+    Grads() = default;
+    Grads(Array g0) : n_(1) { inline_[0] = std::move(g0); }
+    Grads(Array g0, Array g1) : n_(2) {
+        inline_[0] = std::move(g0);
+        inline_[1] = std::move(g1);
+    }
+    explicit Grads(std::vector<Array> gs) : n_(gs.size()), more_(std::move(gs)) {}
+    std::size_t size() const { return n_; }
+    Array& operator[](std::size_t i) { return more_.empty() ? inline_[i] : more_[i]; }
+
+   private:
+    std::size_t n_ = 0;
+    Array inline_[2];
+    std::vector<Array> more_;
+};
+
+class Node;
+/// The backward rule of an op: (self, dL/d(self)) -> dL/d(input i) for each input.
+using BackwardFn = std::function<Grads(const Node& self, const Array& grad)>;
+
+class Node {
+   public:
+    // ---- What a backward rule reads. ----
+    const Array& value() const { return value_; }
+    /// The cached value of input i.
+    const Array& input(std::size_t i) const { return inputs()[i]->value_; }
+    std::size_t num_inputs() const { return n_inputs_; }
+    /// Whether input i needs a gradient (skip computing the others: they are not used).
+    bool needs_grad(std::size_t i) const { return inputs()[i]->requires_grad(); }
+    const char* op() const { return op_; }
+
+    // ---- Engine and Tensor internals. ----
+    enum Flag : std::uint8_t {
+        kRequiresGrad = 1,
+        kHasGrad = 2,     // grad_ holds data (accumulated, or accumulating during backward)
+        kRetainGrad = 4,  // non-leaf keeps its gradient after backward
+        kReleased = 8,    // backward ran without retain_graph: edges and rule are gone
+    };
+    bool requires_grad() const { return flags_ & kRequiresGrad; }
+    bool is_leaf() const { return op_ == kLeaf; }
+    Node* const* inputs() const { return n_inputs_ <= 2 ? inline_inputs_ : heap_inputs_; }
+
+    /// A leaf node with refcount 1.
+    static Node* make_leaf(Array value, bool requires_grad);
+    /// Drops one reference; destroys nodes that reach zero without recursion.
+    static void release(Node* node);
+    void retain() { refs_.fetch_add(1, std::memory_order_relaxed); }
+
+    /// Moves `g` into the gradient accumulator, or adds it. Caller guarantees shape and dtype.
+    void accumulate(Array&& g);
+    /// The accumulated gradient as an Array view-copy (shape and dtype of the value).
+    Array grad_copy() const;
+    /// Takes the accumulated gradient out (the accumulator becomes empty).
+    Array take_grad();
+    void clear_grad();
+    /// Drops the edges and the backward rule (after a backward without retain_graph).
+    void release_edges();
+
+    static const char kLeaf[];
+
+    std::atomic<std::uint32_t> refs_{1};
+    std::uint32_t n_inputs_ = 0;
+    std::atomic<std::uint8_t> lock_{0};  // guards grad_ of leaves shared between threads
+    std::uint8_t flags_ = 0;
+    std::uint64_t mark_ = 0;  // epoch of the last backward that visited this node
+    const char* op_ = kLeaf;
+    Array value_;
+    Storage grad_;  // interpreted with value_'s dtype and shape
+    union {
+        Node* inline_inputs_[2];
+        Node** heap_inputs_;
+    };
+    BackwardFn backward_;
+
+   private:
+    friend Tensor from_op(const char*, Array, const Tensor* const*, std::size_t, BackwardFn);
+    Node() : inline_inputs_{nullptr, nullptr} {}
+    ~Node();
+};
+
+/// The single way into the graph: wraps an op's materialised forward value and records its
+/// inputs and backward rule when any input requires grad and grad mode is on; otherwise the
+/// result is a constant leaf and nothing is recorded.
+Tensor from_op(const char* op, Array value, const Tensor* const* inputs, std::size_t n,
+               BackwardFn backward);
+inline Tensor from_op(const char* op, Array value, const Tensor& a, BackwardFn backward) {
+    const Tensor* in[] = {&a};
+    return from_op(op, std::move(value), in, 1, std::move(backward));
+}
+inline Tensor from_op(const char* op, Array value, const Tensor& a, const Tensor& b,
+                      BackwardFn backward) {
+    const Tensor* in[] = {&a, &b};
+    return from_op(op, std::move(value), in, 2, std::move(backward));
+}
+Tensor from_op(const char* op, Array value, const std::vector<Tensor>& inputs, BackwardFn backward);
+
+/// Runs backward from `root` with `seed` (shape and dtype already checked).
+void run_backward(Node* root, Array seed, bool retain_graph);
+
+}  // namespace xgrad

@@ -1,0 +1,122 @@
+// Element-wise arithmetic: forward and derivative side by side, as scalar functions of
+// (grad, inputs..., output). Broadcasting and accumulation happen elsewhere, once.
+
+#include <cmath>
+
+#include "autograd/op_helpers.h"
+#include "autograd/ops.h"
+
+namespace xgrad {
+
+using detail::binary;
+using detail::unary;
+
+Tensor add(const Tensor& a, const Tensor& b) {
+    return binary(
+        "add", a, b, [](auto x, auto y) { return x + y; },
+        [](auto g, auto, auto, auto) { return g; },   // d(x+y)/dx = 1
+        [](auto g, auto, auto, auto) { return g; });  // d(x+y)/dy = 1
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+    return binary(
+        "sub", a, b, [](auto x, auto y) { return x - y; },
+        [](auto g, auto, auto, auto) { return g; },    // d(x-y)/dx = 1
+        [](auto g, auto, auto, auto) { return -g; });  // d(x-y)/dy = -1
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+    return binary(
+        "mul", a, b, [](auto x, auto y) { return x * y; },
+        [](auto g, auto, auto y, auto) { return g * y; },   // d(xy)/dx = y
+        [](auto g, auto x, auto, auto) { return g * x; });  // d(xy)/dy = x
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+    return binary(
+        "div", a, b, [](auto x, auto y) { return x / y; },
+        [](auto g, auto, auto y, auto) { return g / y; },          // d(x/y)/dx = 1/y
+        [](auto g, auto, auto y, auto z) { return -g * z / y; });  // d(x/y)/dy = -x/y^2 = -z/y
+}
+
+Tensor neg(const Tensor& a) {
+    return unary(
+        "neg", a, [](auto x) { return -x; }, [](auto g, auto, auto) { return -g; });
+}
+
+Tensor pow(const Tensor& a, double p) {
+    return unary(
+        "pow", a, [p](auto x) { return static_cast<decltype(x)>(std::pow(x, p)); },
+        // d(x^p)/dx = p x^(p-1); NOTE: p = 0 gives 0 everywhere (also at x = 0, where 0^-1 = inf)
+        [p](auto g, auto x, auto) {
+            using T = decltype(x);
+            return p == 0 ? T(0) : static_cast<T>(g * p * std::pow(x, p - 1));
+        });
+}
+
+Tensor exp(const Tensor& a) {
+    return unary(
+        "exp", a, [](auto x) { return std::exp(x); },
+        [](auto g, auto, auto y) { return g * y; });  // (e^x)' = e^x
+}
+
+Tensor log(const Tensor& a) {
+    return unary(
+        "log", a, [](auto x) { return std::log(x); },
+        [](auto g, auto x, auto) { return g / x; });  // (ln x)' = 1/x
+}
+
+Tensor sqrt(const Tensor& a) {
+    return unary(
+        "sqrt", a, [](auto x) { return std::sqrt(x); },
+        [](auto g, auto, auto y) { return g / (y + y); });  // (sqrt x)' = 1/(2 sqrt x)
+}
+
+Tensor abs(const Tensor& a) {
+    return unary(
+        "abs", a, [](auto x) { return std::abs(x); },
+        // |x|' = sign(x); NOTE: abs'(0) := 0, as PyTorch
+        [](auto g, auto x, auto) {
+            using T = decltype(x);
+            return x > T(0) ? g : (x < T(0) ? -g : T(0));
+        });
+}
+
+Tensor square(const Tensor& a) {
+    return unary(
+        "square", a, [](auto x) { return x * x; },
+        [](auto g, auto x, auto) { return g * (x + x); });  // (x^2)' = 2x
+}
+
+Tensor to(const Tensor& a, DType dtype) {
+    detail::check_defined("to", a);
+    if (a.dtype() == dtype) return a;
+    return from_op("to", a.value().cast(dtype), a, [](const Node& self, const Array& grad) {
+        return Grads(grad.cast(self.input(0).dtype()));  // the gradient converts back
+    });
+}
+
+// ---- Operators ----
+
+namespace {
+Tensor like(const Tensor& t, double v) {
+    detail::check_defined("scalar operand", t);
+    return scalar(v, t.dtype());
+}
+}  // namespace
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator-(const Tensor& a) { return neg(a); }
+Tensor operator+(const Tensor& a, double b) { return add(a, like(a, b)); }
+Tensor operator+(double a, const Tensor& b) { return add(like(b, a), b); }
+Tensor operator-(const Tensor& a, double b) { return sub(a, like(a, b)); }
+Tensor operator-(double a, const Tensor& b) { return sub(like(b, a), b); }
+Tensor operator*(const Tensor& a, double b) { return mul(a, like(a, b)); }
+Tensor operator*(double a, const Tensor& b) { return mul(like(b, a), b); }
+Tensor operator/(const Tensor& a, double b) { return div(a, like(a, b)); }
+Tensor operator/(double a, const Tensor& b) { return div(like(b, a), b); }
+
+}  // namespace xgrad

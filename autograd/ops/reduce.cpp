@@ -1,0 +1,286 @@
+// Reductions: sum, mean, max along axes, add_n; and the engine's sum_to (unbroadcast).
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "autograd/op_helpers.h"
+#include "autograd/ops.h"
+
+namespace xgrad {
+
+namespace kernels {
+
+Array reduce_sum(const Array& a, const std::vector<std::size_t>& axes, bool keepdims) {
+    const Shape& s = a.shape();
+    const std::size_t nd = s.size();
+    std::vector<bool> reduced(nd, false);
+    for (std::size_t ax : axes) reduced[ax] = true;
+    // Output strides per input dimension: 0 along reduced axes.
+    std::vector<std::size_t> kept_dims, out_stride(nd, 0);
+    std::size_t stride = 1;
+    for (std::size_t d = nd; d-- > 0;) {
+        if (!reduced[d]) {
+            out_stride[d] = stride;
+            stride *= s[d];
+        }
+    }
+    for (std::size_t d = 0; d < nd; ++d) {
+        if (!reduced[d]) {
+            kept_dims.push_back(s[d]);
+        } else if (keepdims) {
+            kept_dims.push_back(1);
+        }
+    }
+    const std::size_t out_n = stride;
+    // NOTE: accumulate in double: a float sum of 2e7 ones is 16,777,216 (XTENSOR.md).
+    std::vector<double> acc(out_n, 0.0);
+    Array out = Array::empty(a.dtype(), Shape(kept_dims));
+    dispatch(a.dtype(), [&](auto t) {
+        using T = decltype(t);
+        const T* x = a.data<T>();
+        const std::size_t n = a.numel();
+        if (n == 0) return;
+        const std::size_t inner = nd ? s[nd - 1] : 1, inner_stride = nd ? out_stride[nd - 1] : 0;
+        std::vector<std::size_t> idx(nd > 1 ? nd - 1 : 0, 0);
+        std::size_t off = 0;
+        for (std::size_t pos = 0; pos < n; pos += inner) {
+            if (inner_stride == 0) {
+                double r = 0;
+                for (std::size_t j = 0; j < inner; ++j) r += x[pos + j];
+                acc[off] += r;
+            } else {
+                for (std::size_t j = 0; j < inner; ++j) acc[off + j] += x[pos + j];
+            }
+            for (std::size_t d = idx.size(); d-- > 0;) {
+                if (++idx[d] < s[d]) {
+                    off += out_stride[d];
+                    break;
+                }
+                off -= (idx[d] - 1) * out_stride[d];
+                idx[d] = 0;
+            }
+        }
+    });
+    dispatch(a.dtype(), [&](auto t) {
+        using T = decltype(t);
+        T* o = out.data<T>();
+        for (std::size_t i = 0; i < out_n; ++i) o[i] = static_cast<T>(acc[i]);
+    });
+    return out;
+}
+
+bool sum_to(const Array& g, const Shape& target, Array& out) {
+    const Shape& s = g.shape();
+    if (target.size() > s.size()) return false;
+    const std::size_t lead = s.size() - target.size();
+    std::vector<std::size_t> axes;
+    for (std::size_t d = 0; d < s.size(); ++d) {
+        if (d < lead) {
+            axes.push_back(d);
+        } else if (target[d - lead] != s[d]) {
+            if (target[d - lead] != 1) return false;
+            axes.push_back(d);
+        }
+    }
+    out = reduce_sum(g, axes, /*keepdims=*/true).reshaped(target);
+    return true;
+}
+
+}  // namespace kernels
+
+namespace {
+
+std::vector<std::size_t> normalize_axes(const char* op, const Shape& s,
+                                        const std::vector<int>& axes) {
+    const long nd = static_cast<long>(s.size());
+    std::vector<std::size_t> out;
+    for (int axis : axes) {
+        const long ax = axis < 0 ? axis + nd : axis;
+        if (ax < 0 || ax >= nd) {
+            throw std::invalid_argument(std::string(op) + ": axis " + std::to_string(axis) +
+                                        " out of range for shape " + s.str());
+        }
+        out.push_back(static_cast<std::size_t>(ax));
+    }
+    std::sort(out.begin(), out.end());
+    if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
+        throw std::invalid_argument(std::string(op) + ": repeated axis for shape " + s.str());
+    }
+    return out;
+}
+
+// The reduced shape with the reduced axes kept as 1: what a gradient is broadcast from.
+Shape keepdims_shape(const Shape& s, const std::vector<std::size_t>& axes) {
+    Shape k = s;
+    for (std::size_t ax : axes) k[ax] = 1;
+    return k;
+}
+
+// grad of shape `reduced` (keepdims or not) spread over `full`, times `scale`.
+Array spread(const Array& grad, const Shape& keep, const Shape& full, double scale) {
+    const Array g = grad.reshaped(keep);
+    return dispatch(grad.dtype(), [&](auto t) {
+        using T = decltype(t);
+        const T c = static_cast<T>(scale);
+        return kernels::map<T>(
+            full, [c](T x) { return x * c; }, g);
+    });
+}
+
+Tensor reduce(const char* op, const Tensor& a, std::vector<std::size_t> axes, bool keepdims,
+              bool mean) {
+    detail::check_defined(op, a);
+    const Shape& s = a.shape();
+    std::size_t count = 1;
+    for (std::size_t ax : axes) count *= s[ax];
+    const double scale = mean ? 1.0 / static_cast<double>(count) : 1.0;
+    Array y = kernels::reduce_sum(a.value(), axes, keepdims);
+    if (mean) {
+        // NOTE: the mean over zero elements is nan (0/0), as NumPy.
+        dispatch(y.dtype(), [&](auto t) {
+            using T = decltype(t);
+            T* p = y.data<T>();
+            for (std::size_t i = 0, n = y.numel(); i < n; ++i) {
+                p[i] = static_cast<T>(double(p[i]) * scale);
+            }
+        });
+    }
+    Shape keep = keepdims_shape(s, axes);
+    return from_op(op, std::move(y), a, [keep, scale](const Node& self, const Array& grad) {
+        // d sum / dx = 1 for every summed element; mean scales by 1/count.
+        return Grads(spread(grad, keep, self.input(0).shape(), scale));
+    });
+}
+
+std::vector<std::size_t> all_axes(const Tensor& a) {
+    std::vector<std::size_t> axes(a.ndim());
+    for (std::size_t d = 0; d < axes.size(); ++d) axes[d] = d;
+    return axes;
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& a) {
+    detail::check_defined("sum", a);
+    return reduce("sum", a, all_axes(a), false, false);
+}
+Tensor sum(const Tensor& a, const std::vector<int>& axes, bool keepdims) {
+    detail::check_defined("sum", a);
+    return reduce("sum", a, normalize_axes("sum", a.shape(), axes), keepdims, false);
+}
+Tensor mean(const Tensor& a) {
+    detail::check_defined("mean", a);
+    return reduce("mean", a, all_axes(a), false, true);
+}
+Tensor mean(const Tensor& a, const std::vector<int>& axes, bool keepdims) {
+    detail::check_defined("mean", a);
+    return reduce("mean", a, normalize_axes("mean", a.shape(), axes), keepdims, true);
+}
+
+Tensor max(const Tensor& a, int axis, bool keepdims) {
+    detail::check_defined("max", a);
+    const Shape& s = a.shape();
+    const std::size_t ax = normalize_axes("max", s, {axis})[0];
+    if (s[ax] == 0) {
+        throw std::invalid_argument("max: cannot reduce over an empty axis (axis " +
+                                    std::to_string(axis) + " of shape " + s.str() + ")");
+    }
+    std::size_t outer = 1, n = s[ax], inner = 1;
+    for (std::size_t d = 0; d < s.size(); ++d) {
+        if (d < ax) outer *= s[d];
+        if (d > ax) inner *= s[d];
+    }
+    // argmax[o * inner + i]: the first maximal j of slice (o, i); NaN counts as the maximum.
+    auto argmax = [outer, n, inner](const Array& x) {
+        std::vector<std::size_t> arg(outer * inner);
+        dispatch(x.dtype(), [&](auto t) {
+            using T = decltype(t);
+            const T* p = x.data<T>();
+            for (std::size_t o = 0; o < outer; ++o) {
+                for (std::size_t i = 0; i < inner; ++i) {
+                    const T* q = p + o * n * inner + i;
+                    std::size_t best = 0;
+                    for (std::size_t j = 1; j < n && q[best * inner] == q[best * inner]; ++j) {
+                        if (q[j * inner] > q[best * inner] || q[j * inner] != q[j * inner])
+                            best = j;
+                    }
+                    arg[o * inner + i] = best;
+                }
+            }
+        });
+        return arg;
+    };
+    const std::vector<std::size_t> arg = argmax(a.value());
+    Shape out_shape = keepdims_shape(s, {ax});
+    Array y = Array::empty(a.dtype(), out_shape);
+    dispatch(a.dtype(), [&](auto t) {
+        using T = decltype(t);
+        const T* p = a.value().data<T>();
+        T* q = y.data<T>();
+        for (std::size_t o = 0; o < outer; ++o) {
+            for (std::size_t i = 0; i < inner; ++i) {
+                q[o * inner + i] = p[(o * n + arg[o * inner + i]) * inner + i];
+            }
+        }
+    });
+    if (!keepdims) {
+        std::vector<std::size_t> dims;
+        for (std::size_t d = 0; d < s.size(); ++d) {
+            if (d != ax) dims.push_back(s[d]);
+        }
+        y = std::move(y).reshaped(Shape(dims));
+    }
+    return from_op("max", std::move(y), a,
+                   [argmax, outer, n, inner](const Node& self, const Array& grad) {
+                       // d max / dx_j = 1 for the (first) maximal j of each slice, else 0.
+                       const Array& x = self.input(0);
+                       const std::vector<std::size_t> best = argmax(x);
+                       Array dx(x.dtype(), x.shape());
+                       dispatch(x.dtype(), [&](auto t) {
+                           using T = decltype(t);
+                           const T* g = grad.data<T>();
+                           T* d = dx.data<T>();
+                           for (std::size_t o = 0; o < outer; ++o) {
+                               for (std::size_t i = 0; i < inner; ++i) {
+                                   d[(o * n + best[o * inner + i]) * inner + i] = g[o * inner + i];
+                               }
+                           }
+                       });
+                       return Grads(std::move(dx));
+                   });
+}
+
+Tensor add_n(const std::vector<Tensor>& terms) {
+    if (terms.empty()) throw std::invalid_argument("add_n: needs at least one term (got 0)");
+    for (std::size_t i = 0; i < terms.size(); ++i) {
+        detail::check_defined("add_n", terms[i]);
+        detail::check_same_dtype("add_n", terms[0], terms[i]);
+        if (terms[i].shape() != terms[0].shape()) {
+            throw std::invalid_argument("add_n: shapes differ (got " + terms[0].shape().str() +
+                                        " for term 0 and " + terms[i].shape().str() + " for term " +
+                                        std::to_string(i) + ")");
+        }
+    }
+    Array y = terms[0].value();
+    dispatch(y.dtype(), [&](auto t) {
+        using T = decltype(t);
+        T* p = y.data<T>();
+        const std::size_t n = y.numel();
+        for (std::size_t k = 1; k < terms.size(); ++k) {
+            const T* q = terms[k].value().data<T>();
+            for (std::size_t i = 0; i < n; ++i) p[i] += q[i];
+        }
+    });
+    return from_op("add_n", std::move(y), terms, [](const Node& self, const Array& grad) {
+        // d(sum_k x_k)/dx_k = 1 for every term
+        std::vector<Array> gs(self.num_inputs());
+        for (std::size_t k = 0; k < gs.size(); ++k) {
+            if (self.needs_grad(k)) gs[k] = grad;
+        }
+        return Grads(std::move(gs));
+    });
+}
+
+}  // namespace xgrad

@@ -1,0 +1,70 @@
+#pragma once
+// Shape and dtype: the two small value types every tensor carries. No xtensor here.
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace xgrad {
+
+/// Element type of a tensor. Training defaults to Float32; gradient checks run in Float64.
+enum class DType : std::uint8_t { Float32, Float64 };
+
+/// "float32" or "float64".
+const char* dtype_name(DType dtype);
+/// Bytes per element: 4 or 8.
+inline std::size_t itemsize(DType dtype) { return dtype == DType::Float32 ? 4 : 8; }
+
+inline constexpr DType f32 = DType::Float32;
+inline constexpr DType f64 = DType::Float64;
+
+/// The dimensions of a tensor, row-major. Up to 4 dimensions are stored inline (no heap), so a
+/// scalar or small tensor costs no allocation for its shape.
+/// Example:
+///   Shape s{32, 784};   s.size() == 2, s.numel() == 25088, s.str() == "(32,784)"
+class Shape {
+   public:
+    static constexpr std::size_t kInline = 4;
+
+    Shape() = default;  // 0-D: a scalar
+    Shape(std::initializer_list<std::size_t> dims);
+    explicit Shape(const std::vector<std::size_t>& dims);
+    Shape(const std::size_t* dims, std::size_t ndim);
+    Shape(const Shape& other);
+    Shape(Shape&& other) noexcept;
+    Shape& operator=(const Shape& other);
+    Shape& operator=(Shape&& other) noexcept;
+    ~Shape();
+
+    std::size_t size() const { return ndim_; }
+    bool empty() const { return ndim_ == 0; }
+    const std::size_t* data() const { return ndim_ <= kInline ? inline_ : heap_; }
+    std::size_t* data() { return ndim_ <= kInline ? inline_ : heap_; }
+    const std::size_t* begin() const { return data(); }
+    const std::size_t* end() const { return data() + ndim_; }
+    std::size_t operator[](std::size_t i) const { return data()[i]; }
+    std::size_t& operator[](std::size_t i) { return data()[i]; }
+    /// Product of the dimensions (1 for a scalar).
+    std::size_t numel() const;
+    std::vector<std::size_t> vec() const { return {begin(), end()}; }
+    /// "(2,3)"; a scalar prints as "()".
+    std::string str() const;
+
+    friend bool operator==(const Shape& a, const Shape& b);
+    friend bool operator!=(const Shape& a, const Shape& b) { return !(a == b); }
+
+   private:
+    void assign(const std::size_t* dims, std::size_t ndim);
+    union {
+        std::size_t inline_[kInline];
+        std::size_t* heap_;
+    };
+    std::size_t ndim_ = 0;
+};
+
+/// NumPy broadcast of two shapes; throws std::invalid_argument naming `op` and both shapes.
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
+
+}  // namespace xgrad

@@ -1,0 +1,19 @@
+# Warnings, architecture and sanitizers, set on xgrad's own targets only (never globally).
+
+# Compile-time settings for the TUs that include xtensor (autograd/xt.h). Build-only: nothing
+# of xtensor reaches an installed header.
+add_library(xgrad_xtensor INTERFACE)
+target_link_libraries(xgrad_xtensor INTERFACE xtensor xtensor-blas)
+target_compile_definitions(xgrad_xtensor INTERFACE $<$<CONFIG:Debug>:XTENSOR_ENABLE_ASSERT>)
+
+function(xgrad_target_options target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion)
+  if(XGRAD_ARCH)
+    target_compile_options(${target} PRIVATE -march=${XGRAD_ARCH})
+  endif()
+  if(XGRAD_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                             -fno-sanitize-recover=all)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()

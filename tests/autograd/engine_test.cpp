@@ -1,0 +1,219 @@
+// Engine semantics, pinned by name: accumulation, visiting, release, depth, threads.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/check.h"
+
+namespace xgrad {
+namespace {
+
+using testing::rand64;
+
+TEST(Engine, ReusedInputAccumulatesGradient) {
+    Tensor x = scalar(3.0, f64, true);
+    Tensor y = x * x;  // dy/dx = 2x: both paths of the junction add up
+    y.backward();
+    EXPECT_EQ(x.grad().item(), 6.0);
+}
+
+TEST(Engine, DiamondGraphVisitsSharedNodeOnce) {
+    std::atomic<int> calls{0};
+    Tensor x = scalar(2.0, f64, true);
+    Tensor h = custom_op(
+        "counted", {x}, [](const std::vector<Tensor>& in) { return in[0] * 3.0; },
+        [&calls](const std::vector<Tensor>&, const Tensor&, const Tensor& g) {
+            ++calls;
+            return std::vector<Tensor>{g * 3.0};
+        });
+    Tensor f = (h + h * h) * h;  // h reached through three paths
+    f.backward();
+    EXPECT_EQ(calls.load(), 1);
+    // f = h^2 + h^3, df/dh = 2h + 3h^2 = 12 + 108 at h = 6; dh/dx = 3
+    EXPECT_DOUBLE_EQ(x.grad().item(), 3.0 * 120.0);
+}
+
+TEST(Engine, RepeatedBackwardAccumulatesUntilZeroGrad) {
+    Tensor x = scalar(1.5, f64, true);
+    (x * 2.0).backward();
+    (x * 2.0).backward();
+    EXPECT_EQ(x.grad().item(), 4.0);
+    x.zero_grad();
+    EXPECT_FALSE(x.has_grad());
+    EXPECT_EQ(x.grad().item(), 0.0);
+    (x * 5.0).backward();
+    EXPECT_EQ(x.grad().item(), 5.0);
+}
+
+TEST(Engine, RetainGraphAllowsASecondBackward) {
+    Tensor x = scalar(2.0, f64, true);
+    Tensor y = exp(x);
+    y.backward(/*retain_graph=*/true);
+    y.backward();
+    EXPECT_DOUBLE_EQ(x.grad().item(), 2 * std::exp(2.0));
+}
+
+TEST(Engine, SecondBackwardThroughReleasedGraphThrows) {
+    Tensor x = scalar(2.0, f64, true);
+    Tensor h = x * x;
+    Tensor y = h * 3.0;
+    y.backward();
+    EXPECT_THROW_MSG(y.backward(), std::logic_error, "already freed", "retain_graph");
+    Tensor z = h + 1.0;  // a new graph on a released node cannot reach x either
+    EXPECT_THROW_MSG(z.backward(), std::logic_error, "'mul'", "already freed");
+}
+
+TEST(Engine, NoGradGuardRecordsNoGraph) {
+    Tensor x = scalar(2.0, f64, true);
+    {
+        NoGradGuard no_grad;
+        Tensor y = x * x;
+        EXPECT_FALSE(y.requires_grad());
+        EXPECT_TRUE(y.is_leaf());
+    }
+    EXPECT_TRUE((x * x).requires_grad());
+}
+
+TEST(Engine, ConstantsRecordNoGraph) {
+    Tensor a = scalar(2.0), b = scalar(3.0);
+    Tensor c = a * b;
+    EXPECT_TRUE(c.is_leaf());
+    EXPECT_FALSE(c.requires_grad());
+}
+
+TEST(Engine, RetainGradKeepsANonLeafGradient) {
+    Tensor x = scalar(2.0, f64, true);
+    Tensor g = x * 3.0;
+    g.retain_grad();
+    Tensor f = g * g;
+    f.backward();
+    EXPECT_EQ(g.grad().item(), 12.0);  // df/dg = 2g
+    EXPECT_EQ(x.grad().item(), 36.0);
+    Tensor h = x * 2.0;
+    Tensor k = h * h;
+    k.backward();
+    EXPECT_THROW_MSG(h.grad(), std::logic_error, "retain_grad");
+}
+
+TEST(Engine, SeedOfOutputShapeWeightsTheGradient) {
+    Tensor x = tensor({1, 2, 3}, f64, true);
+    Tensor y = x * x;
+    y.backward(tensor({1, 0, -1}, f64));
+    EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{2, 0, -6}));
+}
+
+TEST(Engine, MillionNodeChainBackwardAndDestroy) {
+    constexpr int kDepth = 1'000'000;
+    Tensor x = scalar(1.0, f64, true);
+    Tensor y = x;
+    for (int i = 0; i < kDepth; ++i) y = y + 1.0;
+    EXPECT_EQ(y.item(), kDepth + 1.0);
+    y.backward(/*retain_graph=*/true);
+    EXPECT_EQ(x.grad().item(), 1.0);
+    y = Tensor();  // destroys the whole retained chain, iteratively
+}
+
+TEST(Engine, MillionNodeChainDestroyedWithoutBackward) {
+    Tensor x = scalar(1.0, f64, true);
+    Tensor y = x;
+    for (int i = 0; i < 1'000'000; ++i) y = y * 1.0;
+    y = Tensor();
+    EXPECT_EQ(x.item(), 1.0);
+}
+
+TEST(Engine, MillionLeavesSummedIntoOneNode) {
+    std::vector<Tensor> leaves;
+    leaves.reserve(1'000'000);
+    for (int i = 0; i < 1'000'000; ++i) leaves.push_back(scalar(i % 7, f64, true));
+    Tensor s = add_n(leaves);
+    s.backward();
+    EXPECT_EQ(leaves[0].grad().item(), 1.0);
+    EXPECT_EQ(leaves[999'999].grad().item(), 1.0);
+    double expected = 0;
+    for (int i = 0; i < 1'000'000; ++i) expected += i % 7;
+    EXPECT_EQ(s.item(), expected);
+}
+
+TEST(Engine, TwoThreadsBackpropagateTheirOwnGraphs) {
+    auto work = [](double start, double* result) {
+        Tensor x = scalar(start, f64, true);
+        for (int round = 0; round < 200; ++round) {
+            Tensor y = x;
+            for (int i = 0; i < 100; ++i) y = tanh(y * 0.5 + 0.1);
+            y.backward();
+        }
+        *result = x.grad().item();
+    };
+    double r1 = 0, r2 = 0, s1 = 0, s2 = 0;
+    work(0.3, &s1);
+    work(-0.7, &s2);
+    std::thread t1(work, 0.3, &r1), t2(work, -0.7, &r2);
+    t1.join();
+    t2.join();
+    EXPECT_EQ(r1, s1);
+    EXPECT_EQ(r2, s2);
+}
+
+TEST(Engine, SharedParameterAccumulatesFromTwoThreads) {
+    Tensor w = scalar(0.5, f64, true);
+    auto work = [&w] {
+        for (int i = 0; i < 2000; ++i) (w * 2.0).backward();
+    };
+    std::thread t1(work), t2(work);
+    t1.join();
+    t2.join();
+    EXPECT_EQ(w.grad().item(), 8000.0);
+}
+
+TEST(Engine, CustomOpBroadcastGradientIsSummedBack) {
+    Tensor x = rand64({3}, 1);
+    auto f = [](const std::vector<Tensor>& in) {
+        return custom_op(
+            "cube", in, [](const std::vector<Tensor>& v) { return v[0] * v[0] * v[0]; },
+            [](const std::vector<Tensor>& v, const Tensor&, const Tensor& g) {
+                return std::vector<Tensor>{g * 3.0 * v[0] * v[0]};  // (x^3)' = 3x^2
+            });
+    };
+    EXPECT_TRUE(testing::grad_ok(f, {x}));
+}
+
+TEST(Engine, DetachCutsTheGraph) {
+    Tensor x = scalar(2.0, f64, true);
+    Tensor d = (x * x).detach();
+    EXPECT_FALSE(d.requires_grad());
+    EXPECT_EQ(d.item(), 4.0);
+}
+
+TEST(Tensor, PrintsShapeDtypeAndValues) {
+    Tensor x = tensor({1, 2, 3, 4}, {2, 2}, f32, true);
+    std::ostringstream os;
+    os << x;
+    EXPECT_EQ(os.str(),
+              "Tensor(shape=(2,2), dtype=float32, requires_grad, values=[[1, 2], [3, 4]])");
+    EXPECT_NE((x * x).str().find("op=mul"), std::string::npos);
+}
+
+TEST(Tensor, RandomConstructorsAreSeededAndReproducible) {
+    Tensor a = normal({1000}, 0, 1, 7, f64), b = normal({1000}, 0, 1, 7, f64);
+    EXPECT_EQ(a.to_vector(), b.to_vector());
+    Tensor c = normal({1000}, 0, 1, 8, f64);
+    EXPECT_NE(a.to_vector(), c.to_vector());
+    const std::vector<double> u = uniform({1000}, -1, 1, 3, f64).to_vector();
+    double m = 0;
+    for (double v : u) {
+        EXPECT_GE(v, -1.0);
+        EXPECT_LT(v, 1.0);
+        m += v / 1000;
+    }
+    EXPECT_NEAR(m, 0.0, 0.1);
+    double s = 0;
+    for (double v : a.to_vector()) s += v * v / 1000;
+    EXPECT_NEAR(s, 1.0, 0.15);
+}
+
+}  // namespace
+}  // namespace xgrad
