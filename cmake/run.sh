@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The README's commands. Each installs the Debian packages it needs when they are missing
+# (quick when they are present), configures with a preset, builds with ninja, and runs.
+#   bash cmake/run.sh demo       build and run the demo
+#   bash cmake/run.sh test       build and run every test (Release)
+#   bash cmake/run.sh sanitize   build and run every test under address+undefined sanitizers
+#   bash cmake/run.sh bench      build and run the benchmarks (one thread)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_packages=(cmake ninja-build ccache g++ libxtensor-dev libxtensor-blas-dev libxsimd-dev
+                xtl-dev libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev)
+demo_packages=(dataset-fashion-mnist gnuplot-nox graphviz)
+
+ensure_packages() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "Installing missing Debian packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+}
+
+# One thread for OpenBLAS unless the caller says otherwise: on 2 cores, BLAS worker threads
+# only compete with the process's own threads.
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+
+case "${1:-}" in
+    demo)
+        ensure_packages "${build_packages[@]}" "${demo_packages[@]}"
+        cmake --preset release >/dev/null
+        cmake --build --preset release
+        mkdir -p out
+        ./build/examples/demo out
+        ;;
+    test)
+        ensure_packages "${build_packages[@]}"
+        cmake --preset release >/dev/null
+        cmake --build --preset release
+        ctest --preset release
+        ;;
+    sanitize)
+        ensure_packages "${build_packages[@]}"
+        cmake --preset asan >/dev/null
+        cmake --build --preset asan
+        ctest --preset asan
+        ;;
+    bench)
+        ensure_packages "${build_packages[@]}"
+        cmake --preset release >/dev/null
+        cmake --build --preset release
+        for b in build/bench/bench_*; do "$b" --benchmark_min_time=0.2; done
+        ;;
+    *)
+        echo "usage: bash cmake/run.sh demo|test|sanitize|bench" >&2
+        exit 2
+        ;;
+esac
