@@ -8,7 +8,6 @@ int main() {
     Tensor x = scalar(2, f64, true), y = scalar(3, f64, true), z = scalar(4, f64, true);
     Tensor f = (x + y) * z;
     f.backward();
-    std::cout << "f=" << f.item() << " dx=" << x.grad().item() << " dz=" << z.grad().item()
-              << "\n";
+    std::cout << "f=" << f.item() << " dx=" << x.grad().item() << " dz=" << z.grad().item() << "\n";
     return f.item() == 20 && x.grad().item() == 4 && z.grad().item() == 5 ? 0 : 1;
 }
