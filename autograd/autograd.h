@@ -8,3 +8,4 @@
 #include "autograd/ops.h"
 #include "autograd/shape.h"
 #include "autograd/tensor.h"
+#include "autograd/threads.h"

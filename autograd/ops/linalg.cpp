@@ -10,6 +10,8 @@
 
 namespace xgrad {
 
+void ensure_thread_defaults();  // autograd/threads.cpp
+
 namespace {
 
 // C (m,n) = op(A) · op(B), where op(A) is (m,k) and op(B) is (k,n); A, B row-major with
@@ -18,6 +20,7 @@ template <class T>
 void gemm(const T* a, bool ta, const T* b, bool tb, T* c, std::size_t m, std::size_t n,
           std::size_t k) {
     if (m == 0 || n == 0) return;
+    ensure_thread_defaults();
     if (k == 0) {
         std::fill(c, c + m * n, T(0));
         return;

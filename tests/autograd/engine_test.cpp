@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 #include <thread>
 
@@ -213,6 +214,26 @@ TEST(Tensor, RandomConstructorsAreSeededAndReproducible) {
     double s = 0;
     for (double v : a.to_vector()) s += v * v / 1000;
     EXPECT_NEAR(s, 1.0, 0.15);
+}
+
+}  // namespace
+}  // namespace xgrad
+
+namespace xgrad {
+namespace {
+
+TEST(Threads, BlasThreadCountIsSettableAndValidated) {
+    const int before = num_threads();
+    if (!std::getenv("OPENBLAS_NUM_THREADS") && !std::getenv("OMP_NUM_THREADS") &&
+        !std::getenv("XGRAD_NUM_THREADS")) {
+        EXPECT_EQ(before, 1);  // the default on a 2-core machine: no spinning BLAS workers
+    }
+    EXPECT_GE(before, 1);
+    set_num_threads(2);
+    EXPECT_EQ(num_threads(), 2);
+    set_num_threads(before);
+    EXPECT_EQ(num_threads(), before);
+    EXPECT_THROW_MSG(set_num_threads(0), std::invalid_argument, "set_num_threads", "got 0");
 }
 
 }  // namespace

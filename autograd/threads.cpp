@@ -1,0 +1,46 @@
+#include "autograd/threads.h"
+
+#include <cstdlib>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+// OpenBLAS's controls. Weak, so a build linked to another BLAS (BLA_VENDOR=Generic) still links
+// and simply cannot be configured.
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+extern "C" int openblas_get_num_threads() __attribute__((weak));
+
+namespace xgrad {
+
+namespace {
+std::once_flag g_default_once;
+
+void apply_default() {
+    const char* env = std::getenv("XGRAD_NUM_THREADS");
+    if (env != nullptr) {
+        const int n = std::atoi(env);
+        if (n > 0 && openblas_set_num_threads) openblas_set_num_threads(n);
+        return;
+    }
+    if (std::getenv("OPENBLAS_NUM_THREADS") || std::getenv("OMP_NUM_THREADS")) return;
+    if (openblas_set_num_threads) openblas_set_num_threads(1);
+}
+}  // namespace
+
+void ensure_thread_defaults() { std::call_once(g_default_once, apply_default); }
+
+void set_num_threads(int n) {
+    if (n < 1) {
+        throw std::invalid_argument("set_num_threads: need at least 1 thread (got " +
+                                    std::to_string(n) + ")");
+    }
+    ensure_thread_defaults();
+    if (openblas_set_num_threads) openblas_set_num_threads(n);
+}
+
+int num_threads() {
+    ensure_thread_defaults();
+    return openblas_get_num_threads ? openblas_get_num_threads() : 1;
+}
+
+}  // namespace xgrad
