@@ -473,9 +473,9 @@ std::string PerceptronFit::str() const {
             os << ")";
             break;
         case PerceptronStatus::Never:
-            os << "never converges: the weights at step " << steps << " (start of a pass) equal "
-               << "those at step " << cycle_start << ", so steps " << cycle_start + 1 << "-"
-               << steps << " (" << cycle_length << " steps, with mistakes) repeat forever";
+            os << "never converges: after step " << steps << " (a pass boundary) the weights "
+               << "equal those after step " << cycle_start << ", so steps " << cycle_start + 1
+               << "-" << steps << " (" << cycle_length << " steps, with mistakes) repeat forever";
             break;
         case PerceptronStatus::StepLimit:
             os << "stopped at the step limit after " << steps << " steps without converging";

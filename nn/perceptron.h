@@ -8,10 +8,10 @@
 // scaled to int64, weights and scores in __int128, every operation overflow-checked. Then every
 // classification (including score == 0 on the boundary and argmax ties) is exact, the states are
 // finite on non-separable data (the perceptron cycling theorem bounds the weights), and a
-// repeated state proves that the perceptron cycles forever. Integer data, and values like 0.5,
-// 0.25 or 1.5 (and any doubles of similar magnitude), run this way. Data whose values span more
-// than 62 binary digits, or a run that overflows, runs in double: it converges or stops at the
-// step limit, and never claims "never".
+// repeated state proves that the perceptron cycles forever. Integer data runs this way, and so
+// do decimals of moderate range such as 0.3 and 1.7 (as doubles they are exact binary
+// fractions). Data whose values span more than 62 binary digits (1e-300 next to 1e300), or a run
+// that overflows, runs in double: it converges or stops at the step limit, never claims "never".
 
 #include <cstddef>
 #include <string>
@@ -47,7 +47,7 @@ struct PerceptronFit {
     /// Steps processed. Converged: up to the end of the mistake-free pass, so a multiple of the
     /// point count (the algorithm of note 001 stops there). Never: up to the repeated state.
     std::size_t steps = 0;
-    std::size_t passes = 0;            ///< passes begun (the last is partial at the step limit)
+    std::size_t passes = 0;            ///< passes run (the last is partial at the step limit)
     std::size_t mistakes = 0;          ///< updates made
     std::size_t last_update_step = 0;  ///< step of the last update (0: none); no change after it
     /// Never: the state (weights, position 0) after `steps` equals the one after `cycle_start`

@@ -217,6 +217,9 @@ TEST(PerceptronFit, SeparableRealValuedDataConverges) {
         Perceptron p = Perceptron::zeros(2, /*bias=*/true);
         const PerceptronFit r = p.fit(xs, ys, {/*max_steps=*/10'000, mode});
         EXPECT_TRUE(r.converged()) << r.str();
+        // As doubles these decimals are binary fractions within 62 bits: Auto runs exactly.
+        EXPECT_EQ(r.exact, mode == PerceptronArithmetic::Auto);
+        EXPECT_EQ(r.steps, 30u);
         EXPECT_EQ(r.steps % xs.size(), 0u);
         for (std::size_t i = 0; i < xs.size(); ++i) EXPECT_EQ(p.predict(xs[i]), ys[i]);
         const Plain oracle = plain_perceptron(xs, ys, {0, 0, 0}, true, 10'000);
