@@ -117,7 +117,9 @@ Array read_idx(const std::string& path, DType dtype) {
     const std::string declared = "the header declares dimensions " + dims_str(dims) + ", " +
                                  std::to_string(data_bytes) + " bytes of data";
     if (!in.compressed()) {
-        const std::uint64_t rest = in.file_size() - header_bytes;
+        // (The file can have shrunk since it was opened: never let the subtraction wrap.)
+        const std::uint64_t rest =
+            in.file_size() > header_bytes ? in.file_size() - header_bytes : 0;
         if (rest < data_bytes) {
             in.fail("truncated: " + declared + " but the file has " + std::to_string(rest));
         }
