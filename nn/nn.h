@@ -1,0 +1,10 @@
+#pragma once
+// Umbrella header of xgrad::nn: modules, layers, initialisation, losses, optimizers.
+
+#include "autograd/autograd.h"
+#include "nn/activation.h"
+#include "nn/dropout.h"
+#include "nn/init.h"
+#include "nn/linear.h"
+#include "nn/module.h"
+#include "nn/sequential.h"
