@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -240,37 +241,37 @@ Tensor cross_entropy(const Tensor& logits, const Indices& target, Reduction redu
     check_classes(kLoss, "logits", logits, target);
     const std::size_t n = logits.shape()[0], c = logits.shape()[1];
     std::vector<double> items(n);
+    // The softmax is kept for the backward, which then needs no exp of its own.
+    auto probs = std::make_shared<Array>(Array::empty(logits.dtype(), logits.shape()));
     typed(logits.value(), [&](auto tag) {
         using T = decltype(tag);
         const T* x = logits.value().data<T>();
+        T* p = probs->data<T>();
         for (std::size_t i = 0; i < n; ++i) {
-            // logsumexp(x_i) - x_i[t], shifted by the row max so no exp overflows
+            // logsumexp(x_i) - x_i[t], shifted by the row max so no exp overflows; the exps in
+            // the input's dtype (each in (0, 1]), their sum in double
             const T* row = x + i * c;
-            const double m = *std::max_element(row, row + c);
+            T* prow = p + i * c;
+            const T m = *std::max_element(row, row + c);
             double s = 0;
-            for (std::size_t j = 0; j < c; ++j) s += std::exp(double(row[j]) - m);
-            items[i] = m + std::log(s) - double(row[target[i]]);
+            for (std::size_t j = 0; j < c; ++j) s += (prow[j] = std::exp(row[j] - m));
+            const T inv = static_cast<T>(1 / s);
+            for (std::size_t j = 0; j < c; ++j) prow[j] *= inv;
+            items[i] = double(m) + std::log(s) - double(row[target[i]]);
         }
     });
     return fused(kLoss, logits, items, Shape{n}, reduction,
-                 [target, n, c](const Array& in, const std::vector<double>& scale) {
+                 [target, n, c, probs](const Array& in, const std::vector<double>& scale) {
                      // d/dx_ij = softmax(x_i)_j - [j == t_i], times dL/dl_i
                      Array d = Array::empty(in.dtype(), in.shape());
                      typed(in, [&](auto tag) {
                          using T = decltype(tag);
-                         const T* x = in.data<T>();
+                         const T* p = probs->data<T>();
                          T* o = d.data<T>();
                          for (std::size_t i = 0; i < n; ++i) {
-                             const T* row = x + i * c;
-                             T* orow = o + i * c;
-                             const double m = *std::max_element(row, row + c);
-                             double s = 0;
-                             for (std::size_t j = 0; j < c; ++j) s += std::exp(double(row[j]) - m);
-                             const double k = scale[i] / s;
-                             for (std::size_t j = 0; j < c; ++j) {
-                                 orow[j] = static_cast<T>(k * std::exp(double(row[j]) - m));
-                             }
-                             orow[target[i]] = static_cast<T>(orow[target[i]] - scale[i]);
+                             const T k = static_cast<T>(scale[i]);
+                             for (std::size_t j = 0; j < c; ++j) o[i * c + j] = k * p[i * c + j];
+                             o[i * c + target[i]] -= k;
                          }
                      });
                      return d;
