@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "nn/nn.h"
 
@@ -121,6 +122,12 @@ TEST_F(Net221, OneSgdStepWithRateTwoGivesTheUpdatedWeights) {
     EXPECT_NEAR(l1_->weight().at({1, 0}), e.W1_21_new, 1e-9);
     EXPECT_NEAR(e.W2_11_new, 2.09247804324, 1e-11);
     EXPECT_NEAR(e.W1_21_new, 1.46239021619, 1e-11);
+    std::printf(
+        "seed 004, exact: alpha1 = (%g, %g), beta1 = (%.17g, %.17g), alpha2 = %.17g,\n"
+        "  yhat = %.17g, loss = %.17g, dl/dW2_11 = %.17g, dl/dW1_21 = %.17g,\n"
+        "  W2_11 = %.17g, W1_21 = %.17g\n",
+        e.alpha1[0], e.alpha1[1], e.beta1[0], e.beta1[1], e.alpha2, e.yhat, e.loss, e.dW2_11,
+        e.dW1_21, e.W2_11_new, e.W1_21_new);
     // printed: 2.0927 and 1.4636, from the rounded gradients
     EXPECT_NEAR(2 - 2 * -0.04635772, 2.0927, 1e-4);
     EXPECT_NEAR(1 - 2 * -0.23178, 1.4636, 1e-4);
