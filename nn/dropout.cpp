@@ -1,0 +1,45 @@
+#include "nn/dropout.h"
+
+#include <ostream>
+#include <stdexcept>
+#include <string>
+
+#include "autograd/ops.h"
+#include "nn/detail/random.h"
+
+namespace xgrad::nn {
+
+namespace {
+double checked_p(double p) {
+    if (!(p >= 0.0 && p <= 1.0)) {
+        throw std::invalid_argument("Dropout: p must be in [0, 1] (got " + std::to_string(p) + ")");
+    }
+    return p;
+}
+}  // namespace
+
+Dropout::Dropout(double p) : Dropout(p, detail::next_default_seed()) {}
+
+Dropout::Dropout(double p, std::uint64_t seed) : Module("Dropout"), p_(checked_p(p)), gen_(seed) {}
+
+Tensor Dropout::forward(const Tensor& input) {
+    if (!input.defined()) throw std::invalid_argument("Dropout: undefined input");
+    if (!is_training() || p_ == 0.0) return input;
+    // mask_i = 1/(1-p) with probability 1-p, else 0; a constant, so y = x * mask has dy/dx = mask.
+    // NOTE: p = 1 drops everything (mask 0), rather than dividing by zero.
+    const double keep = p_ < 1.0 ? 1.0 / (1.0 - p_) : 0.0;
+    Array mask = Array::empty(input.dtype(), input.shape());
+    dispatch(mask.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        T* m = mask.data<T>();
+        for (std::size_t i = 0, n = mask.numel(); i < n; ++i) {
+            const double u = static_cast<double>(gen_() >> 11) * 0x1.0p-53;  // U[0, 1)
+            m[i] = u < p_ ? T(0) : static_cast<T>(keep);
+        }
+    });
+    return input * Tensor(std::move(mask));
+}
+
+void Dropout::pretty_print(std::ostream& os) const { os << "Dropout(p=" << p_ << ")"; }
+
+}  // namespace xgrad::nn

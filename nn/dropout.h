@@ -1,0 +1,38 @@
+#pragma once
+// Dropout: zeroes elements at random in training mode, the identity in eval mode.
+
+#include <cstdint>
+#include <iosfwd>
+#include <random>
+
+#include "nn/module.h"
+
+namespace xgrad::nn {
+
+/// In training mode each element is kept with probability 1 - p and scaled by 1 / (1 - p) (so
+/// the expected value is unchanged), else zeroed; in eval mode forward is the identity. The mask
+/// comes from the module's own generator: the same seed gives the same masks, call after call.
+/// d/dx = mask (the same scaled mask).
+///
+/// Example:
+///   auto drop = std::make_shared<nn::Dropout>(0.5, /*seed=*/42);
+///   Tensor y = drop->forward(x);   // about half of x zeroed, the rest doubled
+///   drop->eval();                  // now forward(x) is x
+class Dropout : public Module {
+   public:
+    /// p in [0, 1]; the seed comes from nn::manual_seed's stream. Throws std::invalid_argument.
+    explicit Dropout(double p = 0.5);
+    /// p in [0, 1], with an explicit seed.
+    Dropout(double p, std::uint64_t seed);
+
+    Tensor forward(const Tensor& input) override;
+    double p() const { return p_; }
+    /// "Dropout(p=0.5)".
+    void pretty_print(std::ostream& os) const override;
+
+   private:
+    double p_;
+    std::mt19937_64 gen_;
+};
+
+}  // namespace xgrad::nn

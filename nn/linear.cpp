@@ -1,0 +1,45 @@
+#include "nn/linear.h"
+
+#include <cmath>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+
+#include "autograd/ops.h"
+#include "nn/detail/random.h"
+#include "nn/init.h"
+
+namespace xgrad::nn {
+
+Linear::Linear(std::size_t in, std::size_t out, bool bias, DType dtype)
+    : Module("Linear"), in_(in), out_(out) {
+    weight_ = register_parameter("weight", zeros(Shape{in, out}, dtype));
+    if (bias) bias_ = register_parameter("bias", zeros(Shape{out}, dtype));
+    // PyTorch's default: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias.
+    const double b = in > 0 ? 1.0 / std::sqrt(static_cast<double>(in)) : 0.0;
+    init::uniform_(parameters(), -b, b, detail::next_default_seed());
+}
+
+Tensor Linear::forward(const Tensor& x) {
+    if (!x.defined()) throw std::invalid_argument("Linear: undefined input");
+    if (x.ndim() < 1 || x.ndim() > 2 || x.shape()[x.ndim() - 1] != in_) {
+        throw std::invalid_argument("Linear: input shape " + x.shape().str() +
+                                    " does not match in=" + std::to_string(in_) + " (expected (N," +
+                                    std::to_string(in_) + ") or (" + std::to_string(in_) + "))");
+    }
+    if (x.dtype() != weight_.dtype()) {
+        throw std::invalid_argument(std::string("Linear: input dtype ") + dtype_name(x.dtype()) +
+                                    " differs from the weight's " + dtype_name(weight_.dtype()) +
+                                    " (convert with to(x, dtype) or module.to(dtype))");
+    }
+    // x: (N, in)  W: (in, out)  y: (N, out); b (out) broadcasts over the rows.
+    Tensor y = matmul(x, weight_);
+    return bias_.defined() ? y + bias_ : y;
+}
+
+void Linear::pretty_print(std::ostream& os) const {
+    os << "Linear(in=" << in_ << ", out=" << out_ << ", bias=" << (has_bias() ? "true" : "false")
+       << ")";
+}
+
+}  // namespace xgrad::nn

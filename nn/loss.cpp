@@ -1,0 +1,359 @@
+#include "nn/loss.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "autograd/function.h"
+#include "autograd/ops.h"
+
+namespace xgrad::nn {
+
+namespace {
+
+using Indices = std::vector<std::int64_t>;
+
+[[noreturn]] void fail(const char* loss, const std::string& what) {
+    throw std::invalid_argument(std::string(loss) + ": " + what);
+}
+
+void check_defined(const char* loss, const Tensor& t, const char* role) {
+    if (!t.defined()) fail(loss, std::string("undefined ") + role);
+}
+
+// Element-wise losses: input and target of one shape and dtype (no broadcasting).
+void check_pair(const char* loss, const Tensor& input, const Tensor& target) {
+    check_defined(loss, input, "input");
+    check_defined(loss, target, "target");
+    if (input.shape() != target.shape()) {
+        fail(loss, "input and target shapes differ (got input " + input.shape().str() +
+                       " and target " + target.shape().str() + "; losses do not broadcast)");
+    }
+    if (input.dtype() != target.dtype()) {
+        fail(loss, std::string("input and target dtypes differ (got ") + dtype_name(input.dtype()) +
+                       " and " + dtype_name(target.dtype()) + ")");
+    }
+}
+
+void check_target_constant(const char* loss, const Tensor& target) {
+    if (target.requires_grad()) {
+        fail(loss,
+             "target requires grad, but this fused loss gives its target no gradient "
+             "(pass target.detach())");
+    }
+}
+
+// Class losses: input (N, C) with N > 0 and C > 0, and N indices in [0, C).
+void check_classes(const char* loss, const char* role, const Tensor& input, const Indices& target) {
+    check_defined(loss, input, role);
+    if (input.ndim() != 2) {
+        fail(loss, std::string(role) + " must be 2-D (N, C) (got " + input.shape().str() + ")");
+    }
+    const std::size_t n = input.shape()[0], c = input.shape()[1];
+    if (n == 0 || c == 0) fail(loss, std::string("empty ") + role + " " + input.shape().str());
+    if (target.size() != n) {
+        fail(loss, std::string("batch sizes differ (got ") + role + " " + input.shape().str() +
+                       " and " + std::to_string(target.size()) + " targets)");
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (target[i] < 0 || static_cast<std::size_t>(target[i]) >= c) {
+            fail(loss, "target " + std::to_string(target[i]) + " at position " + std::to_string(i) +
+                           " is out of range for " + role + " " + input.shape().str() +
+                           " (expected a class in [0, " + std::to_string(c) + "))");
+        }
+    }
+}
+
+// Class indices from a 1-D tensor of integral values.
+Indices indices_of(const char* loss, const Tensor& target) {
+    check_defined(loss, target, "target");
+    check_target_constant(loss, target);
+    if (target.ndim() != 1) {
+        fail(loss, "target must be 1-D (N) class indices (got " + target.shape().str() + ")");
+    }
+    Indices out(target.numel());
+    const std::vector<double> v = target.to_vector();
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (!(std::floor(v[i]) == v[i]) || std::abs(v[i]) > 9e15) {
+            fail(loss, "target " + std::to_string(v[i]) + " at position " + std::to_string(i) +
+                           " is not a class index (expected an integral value)");
+        }
+        out[i] = static_cast<std::int64_t>(v[i]);
+    }
+    return out;
+}
+
+// Per-item gradient kernel of a fused loss: dL/dinput, given the input and dL/d(item k).
+using ItemGrad = std::function<Array(const Array& input, const std::vector<double>& scale)>;
+
+// A fused loss from its per-item values (computed in double): reduced as asked, with a backward
+// that turns the upstream gradient into one scale per item and calls the loss's own kernel.
+Tensor fused(const char* loss, const Tensor& input, const std::vector<double>& items,
+             Shape item_shape, Reduction reduction, ItemGrad grad) {
+    Array value;
+    if (reduction == Reduction::kNone) {
+        value = Array::from_values(input.dtype(), std::move(item_shape), items);
+    } else {
+        double s = 0;
+        for (double l : items) s += l;
+        if (reduction == Reduction::kMean) s /= static_cast<double>(items.size());
+        value = Array::scalar(input.dtype(), s);
+    }
+    const std::size_t k = items.size();
+    return custom_op(
+        loss, {input}, [&value](const std::vector<Tensor>&) { return Tensor(std::move(value)); },
+        [reduction, k, grad](const std::vector<Tensor>& in, const Tensor&, const Tensor& g) {
+            std::vector<double> scale;
+            if (reduction == Reduction::kNone) {
+                scale = g.to_vector();  // dL/d(item k) = g_k
+            } else {
+                // sum: dL/dl_k = g; mean: g / k
+                const double s = reduction == Reduction::kMean ? g.item() / double(k) : g.item();
+                scale.assign(k, s);
+            }
+            return std::vector<Tensor>{Tensor(grad(in[0].value(), scale))};
+        });
+}
+
+Tensor reduce(const Tensor& items, Reduction reduction) {
+    switch (reduction) {
+        case Reduction::kNone:
+            return items;
+        case Reduction::kSum:
+            return sum(items);
+        case Reduction::kMean:
+            break;
+    }
+    return mean(items);
+}
+
+// Runs f(T{}) in the input's dtype.
+template <class F>
+decltype(auto) typed(const Array& a, F&& f) {
+    return dispatch(a.dtype(), std::forward<F>(f));
+}
+
+}  // namespace
+
+// ---- Squared errors: composites, the engine differentiates them. ----
+
+Tensor half_squared_error(const Tensor& input, const Tensor& target, Reduction reduction) {
+    check_pair("half_squared_error", input, target);
+    // 1/2 (y - yhat)^2; d/dyhat = yhat - y
+    return reduce(square(input - target) * 0.5, reduction);
+}
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+    check_pair("mse_loss", input, target);
+    return reduce(square(input - target), reduction);
+}
+
+Tensor hinge_loss(const Tensor& scores, const Tensor& target, Reduction reduction, double margin) {
+    check_pair("hinge_loss", scores, target);
+    const std::vector<double> y = target.to_vector();
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        if (y[i] != 1.0 && y[i] != -1.0) {
+            fail("hinge_loss", "target " + std::to_string(y[i]) + " at position " +
+                                   std::to_string(i) + " is not a label in {-1, +1}");
+        }
+    }
+    // max(0, margin - y s); NOTE: at the kink the gradient is 0, as relu'(0) := 0.
+    return reduce(relu(margin - target * scores), reduction);
+}
+
+// ---- Binary cross-entropies: fused. ----
+
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction) {
+    constexpr const char* kLoss = "binary_cross_entropy";
+    check_pair(kLoss, input, target);
+    check_target_constant(kLoss, target);
+    const std::vector<double> p = input.to_vector(), y = target.to_vector();
+    std::vector<double> items(p.size());
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        if (!(p[i] >= 0.0 && p[i] <= 1.0)) {
+            fail(kLoss, "input " + std::to_string(p[i]) + " at position " + std::to_string(i) +
+                            " is not a probability in [0, 1] (for logits use "
+                            "binary_cross_entropy_with_logits)");
+        }
+        // NOTE: logs clamped at -100 (PyTorch's choice): p = 0 with y = 0 gives 0, not 0 * -inf.
+        const double lp = std::max(std::log(p[i]), -100.0);
+        const double lq = std::max(std::log1p(-p[i]), -100.0);
+        items[i] = -(y[i] * lp + (1.0 - y[i]) * lq);
+    }
+    const Tensor t = target;
+    return fused(kLoss, input, items, input.shape(), reduction,
+                 [t](const Array& x, const std::vector<double>& scale) {
+                     // d/dp = (p - y) / (p (1 - p)), the denominator kept >= 1e-12
+                     Array d = Array::empty(x.dtype(), x.shape());
+                     typed(x, [&](auto tag) {
+                         using T = decltype(tag);
+                         const T *pp = x.data<T>(), *yy = t.value().data<T>();
+                         T* o = d.data<T>();
+                         for (std::size_t i = 0, n = x.numel(); i < n; ++i) {
+                             const double pi = pp[i];
+                             const double den = std::max(pi * (1.0 - pi), 1e-12);
+                             o[i] = static_cast<T>(scale[i] * (pi - double(yy[i])) / den);
+                         }
+                     });
+                     return d;
+                 });
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
+                                        Reduction reduction) {
+    constexpr const char* kLoss = "binary_cross_entropy_with_logits";
+    check_pair(kLoss, logits, target);
+    check_target_constant(kLoss, target);
+    const std::vector<double> x = logits.to_vector(), y = target.to_vector();
+    std::vector<double> items(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        // -[y log s(x) + (1-y) log(1-s(x))] = max(x, 0) - x y + log(1 + e^-|x|): no overflow.
+        items[i] = std::max(x[i], 0.0) - x[i] * y[i] + std::log1p(std::exp(-std::abs(x[i])));
+    }
+    const Tensor t = target;
+    return fused(kLoss, logits, items, logits.shape(), reduction,
+                 [t](const Array& in, const std::vector<double>& scale) {
+                     // d/dx = sigmoid(x) - y
+                     Array d = Array::empty(in.dtype(), in.shape());
+                     typed(in, [&](auto tag) {
+                         using T = decltype(tag);
+                         const T *xx = in.data<T>(), *yy = t.value().data<T>();
+                         T* o = d.data<T>();
+                         for (std::size_t i = 0, n = in.numel(); i < n; ++i) {
+                             const double xi = xx[i];
+                             const double s = xi >= 0 ? 1.0 / (1.0 + std::exp(-xi))
+                                                      : std::exp(xi) / (1.0 + std::exp(xi));
+                             o[i] = static_cast<T>(scale[i] * (s - double(yy[i])));
+                         }
+                     });
+                     return d;
+                 });
+}
+
+// ---- Class losses: fused, one row per example. ----
+
+Tensor cross_entropy(const Tensor& logits, const Indices& target, Reduction reduction) {
+    constexpr const char* kLoss = "cross_entropy";
+    check_classes(kLoss, "logits", logits, target);
+    const std::size_t n = logits.shape()[0], c = logits.shape()[1];
+    std::vector<double> items(n);
+    // The softmax is kept for the backward, which then needs no exp of its own.
+    auto probs = std::make_shared<Array>(Array::empty(logits.dtype(), logits.shape()));
+    typed(logits.value(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* x = logits.value().data<T>();
+        T* p = probs->data<T>();
+        for (std::size_t i = 0; i < n; ++i) {
+            // logsumexp(x_i) - x_i[t], shifted by the row max so no exp overflows; the exps in
+            // the input's dtype (each in (0, 1]), their sum in double
+            const T* row = x + i * c;
+            T* prow = p + i * c;
+            const T m = *std::max_element(row, row + c);
+            double s = 0;
+            for (std::size_t j = 0; j < c; ++j) s += (prow[j] = std::exp(row[j] - m));
+            const T inv = static_cast<T>(1 / s);
+            for (std::size_t j = 0; j < c; ++j) prow[j] *= inv;
+            items[i] = double(m) + std::log(s) - double(row[target[i]]);
+        }
+    });
+    return fused(kLoss, logits, items, Shape{n}, reduction,
+                 [target, n, c, probs](const Array& in, const std::vector<double>& scale) {
+                     // d/dx_ij = softmax(x_i)_j - [j == t_i], times dL/dl_i
+                     Array d = Array::empty(in.dtype(), in.shape());
+                     typed(in, [&](auto tag) {
+                         using T = decltype(tag);
+                         const T* p = probs->data<T>();
+                         T* o = d.data<T>();
+                         for (std::size_t i = 0; i < n; ++i) {
+                             const T k = static_cast<T>(scale[i]);
+                             for (std::size_t j = 0; j < c; ++j) o[i * c + j] = k * p[i * c + j];
+                             o[i * c + target[i]] -= k;
+                         }
+                     });
+                     return d;
+                 });
+}
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction) {
+    return cross_entropy(logits, indices_of("cross_entropy", target), reduction);
+}
+
+Tensor nll_loss(const Tensor& log_probs, const Indices& target, Reduction reduction) {
+    constexpr const char* kLoss = "nll_loss";
+    check_classes(kLoss, "log_probs", log_probs, target);
+    const std::size_t n = log_probs.shape()[0], c = log_probs.shape()[1];
+    std::vector<double> items(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        items[i] = -log_probs.value().at(i * c + static_cast<std::size_t>(target[i]));
+    }
+    return fused(kLoss, log_probs, items, Shape{n}, reduction,
+                 [target, n, c](const Array& in, const std::vector<double>& scale) {
+                     // d/dlogp_ij = -[j == t_i], times dL/dl_i
+                     Array d(in.dtype(), in.shape());
+                     for (std::size_t i = 0; i < n; ++i) {
+                         d.set(i * c + static_cast<std::size_t>(target[i]), -scale[i]);
+                     }
+                     return d;
+                 });
+}
+
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction) {
+    return nll_loss(log_probs, indices_of("nll_loss", target), reduction);
+}
+
+Tensor multi_margin_loss(const Tensor& scores, const Indices& target, Reduction reduction,
+                         double margin) {
+    constexpr const char* kLoss = "multi_margin_loss";
+    check_classes(kLoss, "scores", scores, target);
+    if (!std::isfinite(margin))
+        fail(kLoss, "margin must be finite (got " + std::to_string(margin) + ")");
+    const std::size_t n = scores.shape()[0], c = scores.shape()[1];
+    const std::vector<double> v = scores.to_vector();
+    std::vector<double> items(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const double xt = v[i * c + static_cast<std::size_t>(target[i])];
+        double s = 0;
+        for (std::size_t j = 0; j < c; ++j) {
+            if (j != static_cast<std::size_t>(target[i])) {
+                s += std::max(0.0, margin - xt + v[i * c + j]);
+            }
+        }
+        items[i] = s / double(c);
+    }
+    return fused(kLoss, scores, items, Shape{n}, reduction,
+                 [target, n, c, margin](const Array& in, const std::vector<double>& scale) {
+                     // each violating j != t (margin - x_t + x_j > 0) adds 1/C to x_j and -1/C to
+                     // x_t; NOTE: a term exactly at the kink counts as not violating (gradient 0,
+                     // as relu).
+                     Array d(in.dtype(), in.shape());
+                     typed(in, [&](auto tag) {
+                         using T = decltype(tag);
+                         const T* x = in.data<T>();
+                         T* o = d.data<T>();
+                         for (std::size_t i = 0; i < n; ++i) {
+                             const std::size_t t = static_cast<std::size_t>(target[i]);
+                             const double xt = x[i * c + t], w = scale[i] / double(c);
+                             double total = 0;
+                             for (std::size_t j = 0; j < c; ++j) {
+                                 if (j != t && margin - xt + double(x[i * c + j]) > 0) {
+                                     o[i * c + j] = static_cast<T>(w);
+                                     total += w;
+                                 }
+                             }
+                             o[i * c + t] = static_cast<T>(-total);
+                         }
+                     });
+                     return d;
+                 });
+}
+
+Tensor multi_margin_loss(const Tensor& scores, const Tensor& target, Reduction reduction,
+                         double margin) {
+    return multi_margin_loss(scores, indices_of("multi_margin_loss", target), reduction, margin);
+}
+
+}  // namespace xgrad::nn

@@ -1,0 +1,118 @@
+#pragma once
+// Module: the base of every layer and model. Parameters and submodules are registered by name;
+// the tree of names gives `named_parameters()` its dotted names ("0.weight", "fc1.bias").
+//
+// Modules are used through std::shared_ptr, as in the PyTorch C++ frontend: a parent holds its
+// children by shared_ptr, and a parameter is a Tensor handle, so a module and whoever else holds
+// its parameters (an optimizer) see the same values. Modules are not copyable (a copy would
+// silently share every parameter); they are movable, so a freshly built module can be handed to
+// a Sequential by value.
+
+#include <cstddef>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autograd/tensor.h"
+
+namespace xgrad::nn {
+
+/// A named tensor: what `named_parameters()` and optimizer `state()` return.
+using NamedTensor = std::pair<std::string, Tensor>;
+
+/// Base class of layers and models.
+///
+/// Example, a model of your own:
+///   struct Net : nn::Module {
+///       Net() : Module("Net") {
+///           fc1 = register_module("fc1", std::make_shared<nn::Linear>(2, 2));
+///           fc2 = register_module("fc2", std::make_shared<nn::Linear>(2, 1));
+///       }
+///       Tensor forward(const Tensor& x) override { return fc2->forward(sigmoid(fc1->forward(x)));
+///       } std::shared_ptr<nn::Linear> fc1, fc2;
+///   };
+///   auto net = std::make_shared<Net>();
+///   net->named_parameters();   // fc1.weight, fc1.bias, fc2.weight, fc2.bias
+///   std::cout << *net;         // Net(\n  (fc1): Linear(in=2, out=2, bias=true)\n  ...)
+class Module {
+   public:
+    /// `name` is the type name shown in printouts ("Linear", "Net").
+    explicit Module(std::string name);
+    virtual ~Module() = default;
+    Module(const Module&) = delete;
+    Module& operator=(const Module&) = delete;
+    Module(Module&&) = default;
+    Module& operator=(Module&&) = default;
+
+    /// The module's computation on one input. The default throws std::logic_error: modules with
+    /// other signatures define their own methods.
+    virtual Tensor forward(const Tensor& input);
+    /// Same as forward(input).
+    Tensor operator()(const Tensor& input) { return forward(input); }
+
+    /// Parameters of this module, then of each submodule in registration order (recursively
+    /// unless `recurse` is false).
+    std::vector<Tensor> parameters(bool recurse = true) const;
+    /// Parameters with dotted names: "weight", "0.weight", "fc1.bias".
+    std::vector<NamedTensor> named_parameters(bool recurse = true) const;
+    /// Direct submodules in registration order.
+    std::vector<std::shared_ptr<Module>> children() const;
+    /// Direct submodules with their names.
+    const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const {
+        return children_;
+    }
+
+    /// Forgets the accumulated gradient of every parameter (recursively).
+    void zero_grad();
+    /// Sets training mode here and in every submodule (Dropout drops only in training mode).
+    virtual void train(bool on = true);
+    /// Same as train(false).
+    void eval() { train(false); }
+    bool is_training() const { return training_; }
+    /// Converts every parameter to `dtype` in place (gradients are dropped).
+    void to(DType dtype);
+
+    /// The type name given at construction.
+    const std::string& name() const { return name_; }
+    /// One line describing this module alone, e.g. "Linear(in=2, out=3, bias=true)". The
+    /// default prints name() + "()". operator<< uses it for modules without submodules; a
+    /// module with submodules prints as its name and its children.
+    virtual void pretty_print(std::ostream& os) const;
+
+    /// Registers a parameter under `name` and returns it (a handle to the same node). Marks it
+    /// requires_grad unless told otherwise. Throws std::invalid_argument for an empty or dotted
+    /// name, a name already used, or an undefined or non-leaf tensor.
+    Tensor register_parameter(std::string name, Tensor tensor, bool requires_grad = true);
+    /// Registers a submodule under `name` and returns it (same name rules).
+    template <class M>
+    std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
+        add_child(std::move(name), module);
+        return module;
+    }
+    /// The parameter registered here as `name`; throws std::invalid_argument if there is none.
+    const Tensor& parameter(const std::string& name) const;
+
+   private:
+    void add_child(std::string name, std::shared_ptr<Module> module);
+    void check_name(const std::string& name) const;
+    void collect(const std::string& prefix, bool recurse, std::vector<NamedTensor>& out) const;
+
+    std::string name_;
+    std::vector<NamedTensor> params_;
+    std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+    bool training_ = true;
+};
+
+/// Prints the module tree:
+///   Sequential(
+///     (0): Linear(in=2, out=2, bias=true)
+///     (1): Sigmoid()
+///   )
+std::ostream& operator<<(std::ostream& os, const Module& module);
+
+/// "Sequential(...)" as operator<< prints it.
+std::string to_string(const Module& module);
+
+}  // namespace xgrad::nn

@@ -1,0 +1,16 @@
+#pragma once
+// Umbrella header of xgrad::nn: modules, layers, initialisation, losses, optimizers.
+
+#include "autograd/autograd.h"
+#include "nn/activation.h"
+#include "nn/clip_grad.h"
+#include "nn/dropout.h"
+#include "nn/init.h"
+#include "nn/linear.h"
+#include "nn/loss.h"
+#include "nn/module.h"
+#include "nn/optim/adam.h"
+#include "nn/optim/lr_scheduler.h"
+#include "nn/optim/optimizer.h"
+#include "nn/optim/sgd.h"
+#include "nn/sequential.h"
