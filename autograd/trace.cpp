@@ -291,7 +291,7 @@ void trace_begin(const Node& root, const Array& seed) {
 void trace_node(const Node& n, const Array& grad, Grads& grads) {
     Trace& t = t_trace;
     std::ostream& os = *t.os;
-    os << t.name(&n) << " = " << t.expression(n) << " = " << t.num(n.value());
+    os << equalities({t.name(&n), t.expression(n), t.num(n.value())});
     if (n.value().ndim() > 0) os << "  shape " << n.value().shape().str();
     os << "\n";
 

@@ -102,6 +102,21 @@ TEST(Trace, TwoWeightSigmoidNetReadsLikeTheNotesChain) {
     EXPECT_NEAR(w1.grad().item(), 0.05125, 1e-5);
 }
 
+TEST(Trace, ANodeNamedAfterItsExpressionIsWrittenOnce) {
+    Tensor a = scalar(3, f64, true).set_name("a");
+    Tensor d = (a - 1.0).set_name("a - 1");
+    Tensor loss = square(d).set_name("Loss");
+    std::ostringstream os;
+    {
+        BackwardTraceGuard trace(os);
+        loss.backward();
+    }
+    const std::string t = os.str();
+    EXPECT_TRUE(contains(t, "\na - 1 = 2\n"));
+    EXPECT_TRUE(contains(t, "  dLoss/d(a - 1) = 2*(a - 1) = 4\n"));
+    EXPECT_TRUE(contains(t, "  dLoss/da = 2*(a - 1) = 4\n"));
+}
+
 TEST(Trace, UnnamedNodesAreNumberedAndConstantsShowTheirValue) {
     Tensor x = scalar(3, f64, true);
     Tensor y = exp(x * 2.0);
