@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     Tensor a1 = sigmoid(z1).set_name("a1");
     Tensor z2 = (a1 * w2).set_name("z2");
     Tensor a2 = sigmoid(z2).set_name("a2");
-    Tensor loss = (0.5 * square(a2 - ystar)).set_name("Loss");
+    Tensor loss = (0.5 * square((a2 - ystar).set_name("a2 - y*"))).set_name("Loss");
     BackwardTraceGuard trace(std::cout);
     loss.backward();
     return 0;
