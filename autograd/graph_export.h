@@ -35,8 +35,9 @@ struct DotOptions {
 /// and dtype, value in green and gradient in red when one is kept (leaves after backward,
 /// interior nodes after retain_grad or retain_grads). Parameters (leaves that require grad) are
 /// blue boxes, constants grey dashed boxes, the root has a double border. Iterative: a 10^6-node
-/// graph costs one hash-set entry per node and no recursion. Throws std::invalid_argument on an
-/// undefined tensor.
+/// graph costs one hash-set entry per node and no recursion. Reads the graph without locks: not
+/// while another thread backpropagates through it. Throws std::invalid_argument on an undefined
+/// tensor.
 std::string to_dot(const Tensor& root, const DotOptions& options = {});
 
 /// Marks every interior node of the graph of `root` (root included) to keep its gradient

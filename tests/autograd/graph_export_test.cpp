@@ -194,6 +194,29 @@ TEST(Dot, MillionNodeChainExportsWithoutRecursion) {
     EXPECT_TRUE(has(dot, "... 999801 more nodes"));
 }
 
+TEST(Dot, OptionsHideValuesGradientsAndShapesAndAddATitle) {
+    Tensor x = scalar(2, f64, true).set_name("x");
+    Tensor f = (x * x).set_name("f");
+    f.backward(/*retain_graph=*/true);
+    DotOptions o;
+    o.show_values = o.show_grads = o.show_shapes = false;
+    o.title = "x squared";
+    const std::string dot = to_dot(f, o);
+    EXPECT_FALSE(has(dot, "darkgreen"));
+    EXPECT_FALSE(has(dot, "color=\"red\""));
+    EXPECT_FALSE(has(dot, "float64"));
+    EXPECT_TRUE(has(dot, "label=<<b>x squared</b>>"));
+    EXPECT_TRUE(has(dot, "<b>x</b>"));
+}
+
+TEST(Dot, PrecisionSetsSignificantDigits) {
+    Tensor x = scalar(1.0 / 3.0, f64, true);
+    DotOptions o;
+    o.precision = 2;
+    EXPECT_TRUE(has(to_dot(x, o), green("0.33")));
+    EXPECT_TRUE(has(to_dot(x), green("0.3333")));  // default: 4 digits
+}
+
 TEST(Dot, UndefinedRootThrows) {
     EXPECT_THROW_MSG(to_dot(Tensor()), std::invalid_argument, "to_dot", "undefined");
     EXPECT_THROW_MSG(retain_grads(Tensor()), std::invalid_argument, "retain_grads");
