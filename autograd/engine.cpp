@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "autograd/debug.h"
 #include "autograd/grad_mode.h"
 #include "autograd/kernels.h"
 #include "autograd/node.h"
@@ -112,6 +113,10 @@ void run_backward(Node* root, Array seed, bool retain_graph) {
         }
     }
 
+    // Trace/anomaly hooks (autograd/debug.h): null unless on in this thread; read once per
+    // backward, so the node loop pays one predictable branch.
+    detail::BackwardHooks* const hooks = detail::backward_hooks();
+    if (hooks != nullptr) hooks->begin(*root, seed);
     root->clear_grad();
     root->accumulate(std::move(seed));
     for (std::size_t k = order.size(); k-- > 0;) {
@@ -124,6 +129,7 @@ void run_backward(Node* root, Array seed, bool retain_graph) {
                                        std::to_string(grads.size()) + " gradients for " +
                                        std::to_string(n->n_inputs_) + " inputs");
             }
+            if (hooks != nullptr) hooks->node(*n, g, grads);
             Node* const* inputs = n->inputs();
             for (std::size_t i = 0; i < grads.size(); ++i) {
                 Node* in = inputs[i];
@@ -142,6 +148,7 @@ void run_backward(Node* root, Array seed, bool retain_graph) {
             n->flags_ |= Node::kReleased;
         }
     }
+    if (hooks != nullptr) hooks->end();
 }
 
 }  // namespace xgrad

@@ -26,7 +26,7 @@ Tensor handle(const Node* n) {
 }  // namespace
 
 Tensor custom_op(const std::string& name, const std::vector<Tensor>& inputs, CustomForward forward,
-                 CustomBackward backward) {
+                 CustomBackward backward, const CallSite&) {
     if (!forward || !backward) {
         throw std::invalid_argument(name + ": custom_op needs both a forward and a backward");
     }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/anomaly.h"
 #include "autograd/tensor.h"
 
 namespace xgrad {
@@ -23,6 +24,6 @@ using CustomBackward = std::function<std::vector<Tensor>(const std::vector<Tenso
 ///       [](auto& in, auto&, const Tensor& g) {
 ///           return std::vector<Tensor>{g * 3.0 * in[0] * in[0]}; });  // (x^3)' = 3x^2
 Tensor custom_op(const std::string& name, const std::vector<Tensor>& inputs, CustomForward forward,
-                 CustomBackward backward);
+                 CustomBackward backward, const CallSite& site = CallSite::current());
 
 }  // namespace xgrad

@@ -54,6 +54,7 @@ class Node {
         kHasGrad = 2,     // grad_ holds data (accumulated, or accumulating during backward)
         kRetainGrad = 4,  // non-leaf keeps its gradient after backward
         kReleased = 8,    // backward ran without retain_graph: edges and rule are gone
+        kAnnotated = 16,  // has a name or creation site in the side table of autograd/debug.h
     };
     bool requires_grad() const { return flags_ & kRequiresGrad; }
     bool is_leaf() const { return op_ == kLeaf; }

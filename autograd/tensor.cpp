@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "autograd/debug.h"
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 
@@ -25,6 +26,7 @@ Node* Node::make_leaf(Array value, bool requires_grad) {
 
 Node::~Node() {
     if (flags_ & kHasGrad) grad_.release(value_.nbytes());
+    if (flags_ & kAnnotated) detail::forget_node_info(this);  // name or site (autograd/debug.h)
     if (n_inputs_ > 2) delete[] heap_inputs_;
 }
 
@@ -101,6 +103,8 @@ Tensor from_op(const char* op, Array value, const Tensor* const* inputs, std::si
         }
         any = any || inputs[i]->node()->requires_grad();
     }
+    // Anomaly-mode hook (autograd/anomaly.h): a relaxed load and a branch when it is off.
+    if (detail::anomaly_possible()) detail::anomaly_check_forward(op, value, inputs, n);
     // Constants cost no graph: without a grad-requiring input, the result is a plain leaf.
     if (!any || !grad_enabled()) return Tensor::adopt(Node::make_leaf(std::move(value), false));
     Node* node = new Node();
@@ -115,6 +119,7 @@ Tensor from_op(const char* op, Array value, const Tensor* const* inputs, std::si
         slots[i]->retain();
     }
     node->backward_ = std::move(backward);
+    if (detail::anomaly_possible()) detail::anomaly_record_location(node);  // anomaly-mode hook
     return Tensor::adopt(node);
 }
 

@@ -11,40 +11,40 @@ namespace xgrad {
 using detail::binary;
 using detail::unary;
 
-Tensor add(const Tensor& a, const Tensor& b) {
+Tensor add(const Tensor& a, const Tensor& b, const CallSite&) {
     return binary(
         "add", a, b, [](auto x, auto y) { return x + y; },
         [](auto g, auto, auto, auto) { return g; },   // d(x+y)/dx = 1
         [](auto g, auto, auto, auto) { return g; });  // d(x+y)/dy = 1
 }
 
-Tensor sub(const Tensor& a, const Tensor& b) {
+Tensor sub(const Tensor& a, const Tensor& b, const CallSite&) {
     return binary(
         "sub", a, b, [](auto x, auto y) { return x - y; },
         [](auto g, auto, auto, auto) { return g; },    // d(x-y)/dx = 1
         [](auto g, auto, auto, auto) { return -g; });  // d(x-y)/dy = -1
 }
 
-Tensor mul(const Tensor& a, const Tensor& b) {
+Tensor mul(const Tensor& a, const Tensor& b, const CallSite&) {
     return binary(
         "mul", a, b, [](auto x, auto y) { return x * y; },
         [](auto g, auto, auto y, auto) { return g * y; },   // d(xy)/dx = y
         [](auto g, auto x, auto, auto) { return g * x; });  // d(xy)/dy = x
 }
 
-Tensor div(const Tensor& a, const Tensor& b) {
+Tensor div(const Tensor& a, const Tensor& b, const CallSite&) {
     return binary(
         "div", a, b, [](auto x, auto y) { return x / y; },
         [](auto g, auto, auto y, auto) { return g / y; },          // d(x/y)/dx = 1/y
         [](auto g, auto, auto y, auto z) { return -g * z / y; });  // d(x/y)/dy = -x/y^2 = -z/y
 }
 
-Tensor neg(const Tensor& a) {
+Tensor neg(const Tensor& a, const CallSite&) {
     return unary(
         "neg", a, [](auto x) { return -x; }, [](auto g, auto, auto) { return -g; });
 }
 
-Tensor pow(const Tensor& a, double p) {
+Tensor pow(const Tensor& a, double p, const CallSite&) {
     return unary(
         "pow", a, [p](auto x) { return static_cast<decltype(x)>(std::pow(x, p)); },
         // d(x^p)/dx = p x^(p-1); NOTE: p = 0 gives 0 everywhere (also at x = 0, where 0^-1 = inf)
@@ -54,25 +54,25 @@ Tensor pow(const Tensor& a, double p) {
         });
 }
 
-Tensor exp(const Tensor& a) {
+Tensor exp(const Tensor& a, const CallSite&) {
     return unary(
         "exp", a, [](auto x) { return std::exp(x); },
         [](auto g, auto, auto y) { return g * y; });  // (e^x)' = e^x
 }
 
-Tensor log(const Tensor& a) {
+Tensor log(const Tensor& a, const CallSite&) {
     return unary(
         "log", a, [](auto x) { return std::log(x); },
         [](auto g, auto x, auto) { return g / x; });  // (ln x)' = 1/x
 }
 
-Tensor sqrt(const Tensor& a) {
+Tensor sqrt(const Tensor& a, const CallSite&) {
     return unary(
         "sqrt", a, [](auto x) { return std::sqrt(x); },
         [](auto g, auto, auto y) { return g / (y + y); });  // (sqrt x)' = 1/(2 sqrt x)
 }
 
-Tensor abs(const Tensor& a) {
+Tensor abs(const Tensor& a, const CallSite&) {
     return unary(
         "abs", a, [](auto x) { return std::abs(x); },
         // |x|' = sign(x); NOTE: abs'(0) := 0, as PyTorch
@@ -82,13 +82,13 @@ Tensor abs(const Tensor& a) {
         });
 }
 
-Tensor square(const Tensor& a) {
+Tensor square(const Tensor& a, const CallSite&) {
     return unary(
         "square", a, [](auto x) { return x * x; },
         [](auto g, auto x, auto) { return g * (x + x); });  // (x^2)' = 2x
 }
 
-Tensor to(const Tensor& a, DType dtype) {
+Tensor to(const Tensor& a, DType dtype, const CallSite&) {
     detail::check_defined("to", a);
     if (a.dtype() == dtype) return a;
     return from_op("to", a.value().cast(dtype), a, [](const Node& self, const Array& grad) {
@@ -105,18 +105,18 @@ Tensor like(const Tensor& t, double v) {
 }
 }  // namespace
 
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator-(const Tensor& a) { return neg(a); }
-Tensor operator+(const Tensor& a, double b) { return add(a, like(a, b)); }
-Tensor operator+(double a, const Tensor& b) { return add(like(b, a), b); }
-Tensor operator-(const Tensor& a, double b) { return sub(a, like(a, b)); }
-Tensor operator-(double a, const Tensor& b) { return sub(like(b, a), b); }
-Tensor operator*(const Tensor& a, double b) { return mul(a, like(a, b)); }
-Tensor operator*(double a, const Tensor& b) { return mul(like(b, a), b); }
-Tensor operator/(const Tensor& a, double b) { return div(a, like(a, b)); }
-Tensor operator/(double a, const Tensor& b) { return div(like(b, a), b); }
+Tensor operator+(const TensorArg& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const TensorArg& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const TensorArg& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const TensorArg& a, const Tensor& b) { return div(a, b); }
+Tensor operator-(const TensorArg& a) { return neg(a); }
+Tensor operator+(const TensorArg& a, double b) { return add(a, like(a, b)); }
+Tensor operator+(double a, const TensorArg& b) { return add(like(b, a), b); }
+Tensor operator-(const TensorArg& a, double b) { return sub(a, like(a, b)); }
+Tensor operator-(double a, const TensorArg& b) { return sub(like(b, a), b); }
+Tensor operator*(const TensorArg& a, double b) { return mul(a, like(a, b)); }
+Tensor operator*(double a, const TensorArg& b) { return mul(like(b, a), b); }
+Tensor operator/(const TensorArg& a, double b) { return div(a, like(a, b)); }
+Tensor operator/(double a, const TensorArg& b) { return div(like(b, a), b); }
 
 }  // namespace xgrad

@@ -59,7 +59,7 @@ Shape matmul_shape(const Shape& sa, const Shape& sb) {
 
 }  // namespace
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
+Tensor matmul(const Tensor& a, const Tensor& b, const CallSite&) {
     detail::check_defined("matmul", a);
     detail::check_defined("matmul", b);
     detail::check_same_dtype("matmul", a, b);

@@ -162,24 +162,24 @@ std::vector<std::size_t> all_axes(const Tensor& a) {
 
 }  // namespace
 
-Tensor sum(const Tensor& a) {
+Tensor sum(const Tensor& a, const CallSite&) {
     detail::check_defined("sum", a);
     return reduce("sum", a, all_axes(a), false, false);
 }
-Tensor sum(const Tensor& a, const std::vector<int>& axes, bool keepdims) {
+Tensor sum(const Tensor& a, const std::vector<int>& axes, bool keepdims, const CallSite&) {
     detail::check_defined("sum", a);
     return reduce("sum", a, normalize_axes("sum", a.shape(), axes), keepdims, false);
 }
-Tensor mean(const Tensor& a) {
+Tensor mean(const Tensor& a, const CallSite&) {
     detail::check_defined("mean", a);
     return reduce("mean", a, all_axes(a), false, true);
 }
-Tensor mean(const Tensor& a, const std::vector<int>& axes, bool keepdims) {
+Tensor mean(const Tensor& a, const std::vector<int>& axes, bool keepdims, const CallSite&) {
     detail::check_defined("mean", a);
     return reduce("mean", a, normalize_axes("mean", a.shape(), axes), keepdims, true);
 }
 
-Tensor max(const Tensor& a, int axis, bool keepdims) {
+Tensor max(const Tensor& a, int axis, bool keepdims, const CallSite&) {
     detail::check_defined("max", a);
     const Shape& s = a.shape();
     const std::size_t ax = normalize_axes("max", s, {axis})[0];
@@ -252,7 +252,7 @@ Tensor max(const Tensor& a, int axis, bool keepdims) {
                    });
 }
 
-Tensor add_n(const std::vector<Tensor>& terms) {
+Tensor add_n(const std::vector<Tensor>& terms, const CallSite&) {
     if (terms.empty()) throw std::invalid_argument("add_n: needs at least one term (got 0)");
     for (std::size_t i = 0; i < terms.size(); ++i) {
         detail::check_defined("add_n", terms[i]);
