@@ -72,38 +72,9 @@ Array::Array(const Array& other)
     std::memcpy(raw(), other.raw(), nbytes());
 }
 
-Array::Array(Array&& other) noexcept
-    : shape_(std::move(other.shape_)),
-      storage_(other.storage_),
-      dtype_(other.dtype_),
-      defined_(other.defined_) {
-    other.storage_.heap_ = nullptr;
-    other.defined_ = false;
-    other.shape_ = Shape{};
-}
-
 Array& Array::operator=(const Array& other) {
     if (this != &other) *this = Array(other);
     return *this;
-}
-
-Array& Array::operator=(Array&& other) noexcept {
-    if (this != &other) {
-        reset();
-        shape_ = std::move(other.shape_);
-        storage_ = other.storage_;
-        dtype_ = other.dtype_;
-        defined_ = other.defined_;
-        other.storage_.heap_ = nullptr;
-        other.defined_ = false;
-        other.shape_ = Shape{};
-    }
-    return *this;
-}
-
-void Array::reset() {
-    if (defined_) storage_.release(nbytes());
-    defined_ = false;
 }
 
 void Array::type_error(std::size_t size) const {

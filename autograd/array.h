@@ -49,9 +49,28 @@ class Array {
     static Array scalar(DType dtype, double value) { return full(dtype, Shape{}, value); }
 
     Array(const Array& other);
-    Array(Array&& other) noexcept;
+    /// The moved-from array is undefined.
+    Array(Array&& other) noexcept
+        : shape_(std::move(other.shape_)),
+          storage_(other.storage_),
+          dtype_(other.dtype_),
+          defined_(other.defined_) {
+        other.storage_.heap_ = nullptr;
+        other.defined_ = false;
+    }
     Array& operator=(const Array& other);
-    Array& operator=(Array&& other) noexcept;
+    Array& operator=(Array&& other) noexcept {
+        if (this != &other) {
+            reset();
+            shape_ = std::move(other.shape_);
+            storage_ = other.storage_;
+            dtype_ = other.dtype_;
+            defined_ = other.defined_;
+            other.storage_.heap_ = nullptr;
+            other.defined_ = false;
+        }
+        return *this;
+    }
     ~Array() { reset(); }
 
     bool defined() const { return defined_; }
@@ -95,7 +114,10 @@ class Array {
     static Array adopt(DType dtype, Shape shape, Storage storage);
 
    private:
-    void reset();
+    void reset() {
+        if (defined_ && !Storage::fits_inline(nbytes())) storage_.release(nbytes());
+        defined_ = false;
+    }
     void check_type(std::size_t size) const {
         if (!defined_ || size != itemsize(dtype_)) type_error(size);
     }
