@@ -31,14 +31,15 @@ class LeafLock {
     Node* n_;
 };
 
-// Holds a reference to every node of the walk until it has been processed, so dropping the
-// edges of processed nodes (no retain_graph) cannot free a node that is still to come.
-// Nodes the user does not hold are freed one at a time here (their edges are already gone
-// without retain_graph), never recursively.
-struct OrderGuard {
-    std::vector<Node*> order;
-    ~OrderGuard() {
-        for (Node* n : order) Node::release(n);
+// The nodes ready to be processed (every consumer in this graph has passed its gradient on),
+// each with a reference owned by the walk: without retain_graph, a processed node drops its
+// edges, and the edge to an input that becomes ready is handed over to this stack instead.
+// On an exception the remaining references are dropped here; nodes the user does not hold are
+// then freed one at a time (Node::release is iterative).
+struct ReadyStack {
+    std::vector<Node*> nodes;
+    ~ReadyStack() {
+        for (Node* n : nodes) Node::release(n);
     }
 };
 
@@ -80,42 +81,44 @@ void run_backward(Node* root, Array seed, bool retain_graph) {
     NoGradGuard no_grad;
     const std::uint64_t epoch = g_epoch.fetch_add(1, std::memory_order_relaxed) + 1;
 
-    // Iterative DFS over non-leaf nodes: post-order, so the reverse is a topological order.
-    OrderGuard guard;
-    std::vector<Node*>& order = guard.order;
-    struct Frame {
-        Node* node;
-        std::uint32_t next;
-    };
-    std::vector<Frame> stack;
+    // Pass 1: count each non-leaf node's consumers within this graph (deps_), visiting every
+    // node once (mark_ == epoch). A depth-first stack of nodes still to expand: for a chain it
+    // stays a few entries deep, so the walk costs memory in the graph's width, not its size.
+    ReadyStack ready;
+    std::vector<Node*>& stack = ready.nodes;  // empty again when pass 1 ends: reused below
     root->mark_ = epoch;
-    root->retain();
-    stack.push_back({root, 0});
+    root->deps_ = 0;
+    stack.push_back(root);
     while (!stack.empty()) {
-        Frame& top = stack.back();
-        if (top.next < top.node->n_inputs_) {
-            Node* in = top.node->inputs()[top.next++];
-            if (in->is_leaf() || in->mark_ == epoch) continue;
-            if (in->flags_ & Node::kReleased) {
-                // Keep the guard consistent: nodes still on the stack hold a reference too.
-                for (const Frame& f : stack) order.push_back(f.node);
-                released_error(in);
+        Node* n = stack.back();
+        stack.pop_back();
+        Node* const* inputs = n->inputs();
+        for (std::uint32_t i = 0; i < n->n_inputs_; ++i) {
+            Node* in = inputs[i];
+            if (in->is_leaf()) continue;
+            if (in->mark_ != epoch) {
+                if (in->flags_ & Node::kReleased) {
+                    stack.clear();  // holds no references yet
+                    released_error(in);
+                }
+                in->mark_ = epoch;
+                in->deps_ = 0;
+                // A retained gradient from an earlier backward is replaced, not added to.
+                in->clear_grad();
+                stack.push_back(in);
             }
-            in->mark_ = epoch;
-            in->retain();
-            // A retained gradient from an earlier backward is replaced, not added to.
-            in->clear_grad();
-            stack.push_back({in, 0});
-        } else {
-            order.push_back(top.node);
-            stack.pop_back();
+            ++in->deps_;
         }
     }
 
+    // Pass 2: process a node once all its consumers have passed their gradients on (Kahn's
+    // order, a reverse topological order); each node once.
     root->clear_grad();
     root->accumulate(std::move(seed));
-    for (std::size_t k = order.size(); k-- > 0;) {
-        Node* n = order[k];
+    root->retain();  // every entry of `ready` owns a reference
+    ready.nodes.push_back(root);
+    while (!ready.nodes.empty()) {
+        Node* n = ready.nodes.back();
         if (n->flags_ & Node::kHasGrad) {
             const Array g = (n->flags_ & Node::kRetainGrad) ? n->grad_copy() : n->take_grad();
             Grads grads = n->backward_(*n, g);
@@ -137,10 +140,22 @@ void run_backward(Node* root, Array seed, bool retain_graph) {
                 }
             }
         }
-        if (!retain_graph) {
-            n->release_edges();
-            n->flags_ |= Node::kReleased;
+        ready.nodes.reserve(ready.nodes.size() + n->n_inputs_);  // no throw past this point
+        ready.nodes.pop_back();  // n's reference is now ours to drop, below
+        Node* const* inputs = n->inputs();
+        for (std::uint32_t i = 0; i < n->n_inputs_; ++i) {
+            Node* in = inputs[i];
+            const bool now_ready = !in->is_leaf() && --in->deps_ == 0;
+            if (now_ready) {
+                // Without retain_graph, n's edge becomes the stack's reference.
+                if (retain_graph) in->retain();
+                ready.nodes.push_back(in);
+            } else if (!retain_graph) {
+                Node::release(in);  // a pending input is still held by a consumer to come
+            }
         }
+        if (!retain_graph) n->drop_edges();
+        Node::release(n);
     }
 }
 

@@ -72,8 +72,10 @@ class Node {
     /// Takes the accumulated gradient out (the accumulator becomes empty).
     Array take_grad();
     void clear_grad();
-    /// Drops the edges and the backward rule (after a backward without retain_graph).
-    void release_edges();
+    /// Forgets the edges and the backward rule and marks the node released, after a backward
+    /// without retain_graph. The engine has already released (or handed on) the reference each
+    /// edge held.
+    void drop_edges();
 
     static const char kLeaf[];
 
@@ -81,6 +83,7 @@ class Node {
     std::uint32_t n_inputs_ = 0;
     std::atomic<std::uint8_t> lock_{0};  // guards grad_ of leaves shared between threads
     std::uint8_t flags_ = 0;
+    std::uint32_t deps_ = 0;  // during backward: consumers yet to pass their gradient on
     std::uint64_t mark_ = 0;  // epoch of the last backward that visited this node
     const char* op_ = kLeaf;
     Array value_;

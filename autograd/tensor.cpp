@@ -28,14 +28,12 @@ Node::~Node() {
     if (n_inputs_ > 2) delete[] heap_inputs_;
 }
 
-void Node::release_edges() {
-    // Called only while the engine (or release) holds this node; inputs outlive the call.
-    Node* const* in = inputs();
-    for (std::uint32_t i = 0; i < n_inputs_; ++i) release(in[i]);
+void Node::drop_edges() {
     if (n_inputs_ > 2) delete[] heap_inputs_;
     n_inputs_ = 0;
     inline_inputs_[0] = inline_inputs_[1] = nullptr;
     backward_ = nullptr;
+    flags_ |= kReleased;
 }
 
 void Node::release(Node* node) {
