@@ -2,7 +2,7 @@
 """Engine/baseline ratios from one run of a bench_<area> binary.
 
 Pairs every BM_<Area>Engine<rest> with BM_<Area><Baseline><rest> (Baseline: HandTape, Hand,
-Blas) from the same run, and prints the median real time of each and their ratio, plus the
+Blas) from the same run, and prints the median CPU time of each and their ratio, plus the
 user counters. Usage:
     OPENBLAS_NUM_THREADS=1 python3 bench/ratios.py build/bench/bench_matmul [benchmark flags]
 Repetitions default to 5 (--benchmark_repetitions overrides)."""
@@ -33,10 +33,10 @@ def main():
         base = next((median[b] for b in (f"BM_{m[1]}{s}{m[2]}" for s in BASELINES)
                      if b in median), None)
         unit = r["time_unit"]
-        line = f"{name:40s} {r['real_time']:10.4g} {unit}"
+        line = f"{name:40s} {r['cpu_time']:10.4g} {unit}"
         if base is not None:
-            line += (f"   {base['run_name']:36s} {base['real_time']:10.4g} {unit}"
-                     f"   ratio {r['real_time'] / base['real_time']:7.3f}")
+            line += (f"   {base['run_name']:36s} {base['cpu_time']:10.4g} {unit}"
+                     f"   ratio {r['cpu_time'] / base['cpu_time']:7.3f}")
         print(line)
     keys = ("name", "run_name", "run_type", "aggregate_name", "repetitions", "repetition_index",
             "threads", "iterations", "real_time", "cpu_time", "time_unit", "family_index",
