@@ -32,7 +32,7 @@ void Node::drop_edges() {
     if (n_inputs_ > 2) delete[] heap_inputs_;
     n_inputs_ = 0;
     inline_inputs_[0] = inline_inputs_[1] = nullptr;
-    backward_ = nullptr;
+    backward_.reset();
     flags_ |= kReleased;
 }
 
