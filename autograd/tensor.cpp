@@ -208,6 +208,16 @@ void Tensor::zero_grad() { checked(node_, "zero_grad")->clear_grad(); }
 void Tensor::retain_grad() { checked(node_, "retain_grad")->flags_ |= Node::kRetainGrad; }
 Tensor Tensor::detach() const { return Tensor(value()); }
 
+namespace {
+void check_requires_grad_for_backward(const Node* n) {
+    if (!n->requires_grad()) {
+        throw std::logic_error("backward: tensor of shape " + n->value_.shape().str() +
+                               " does not require grad (no input of its graph requires grad; "
+                               "did you forget requires_grad?)");
+    }
+}
+}  // namespace
+
 void Tensor::backward(bool retain_graph) const {
     Node* n = checked(node_, "backward");
     if (n->value_.numel() != 1) {
@@ -215,16 +225,14 @@ void Tensor::backward(bool retain_graph) const {
             "backward: a seed is needed for an output with more than one element (got shape " +
             n->value_.shape().str() + "); call backward(seed) with a seed of that shape");
     }
-    backward(Tensor(Array::full(n->value_.dtype(), n->value_.shape(), 1.0)), retain_graph);
+    check_requires_grad_for_backward(n);
+    // The seed goes straight to the engine: no seed tensor (a node) for the common case.
+    run_backward(n, Array::full(n->value_.dtype(), n->value_.shape(), 1.0), retain_graph);
 }
 
 void Tensor::backward(const Tensor& seed, bool retain_graph) const {
     Node* n = checked(node_, "backward");
-    if (!n->requires_grad()) {
-        throw std::logic_error("backward: tensor of shape " + n->value_.shape().str() +
-                               " does not require grad (no input of its graph requires grad; "
-                               "did you forget requires_grad?)");
-    }
+    check_requires_grad_for_backward(n);
     const Array& s = checked(seed.node_, "backward seed")->value_;
     if (s.shape() != n->value_.shape()) {
         throw std::invalid_argument("backward: seed shape differs from the output's (got " +
