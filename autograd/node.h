@@ -176,6 +176,10 @@ class Node {
     };
     BackwardFn backward_;
 
+    /// Node memory comes from a small per-thread cache of freed nodes (see tensor.cpp).
+    static void* operator new(std::size_t size);
+    static void operator delete(void* p) noexcept;
+
    private:
     friend Tensor from_op(const char*, Array, const Tensor* const*, std::size_t, BackwardFn);
     Node() : inline_inputs_{nullptr, nullptr} {}
