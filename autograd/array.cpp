@@ -11,11 +11,7 @@ namespace {
 constexpr std::size_t kAlign = 64;  // a cache line; also what AVX-512 loads like
 }
 
-void Storage::allocate(std::size_t nbytes, bool zero) {
-    if (fits_inline(nbytes)) {
-        std::memset(inline_, 0, sizeof(inline_));
-        return;
-    }
+void Storage::allocate_heap(std::size_t nbytes, bool zero) {
     heap_ = ::operator new(nbytes, std::align_val_t(kAlign));
     if (zero) std::memset(heap_, 0, nbytes);
 }
@@ -25,19 +21,6 @@ void Storage::release(std::size_t nbytes) {
         ::operator delete(heap_, std::align_val_t(kAlign));
     }
     heap_ = nullptr;
-}
-
-Array::Array(DType dtype, Shape shape) : shape_(std::move(shape)), dtype_(dtype) {
-    storage_.allocate(nbytes(), /*zero=*/true);
-}
-
-Array Array::empty(DType dtype, Shape shape) {
-    Array a;
-    a.shape_ = std::move(shape);
-    a.dtype_ = dtype;
-    a.defined_ = true;
-    a.storage_.allocate(a.nbytes(), /*zero=*/false);
-    return a;
 }
 
 Array Array::full(DType dtype, Shape shape, double value) {

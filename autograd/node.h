@@ -148,11 +148,23 @@ class Node {
     void retain() { refs_.fetch_add(1, std::memory_order_relaxed); }
 
     /// Moves `g` into the gradient accumulator, or adds it. Caller guarantees shape and dtype.
-    void accumulate(Array&& g);
+    void accumulate(Array&& g) {
+        if (!(flags_ & kHasGrad)) {
+            grad_ = g.release_storage();
+            flags_ |= kHasGrad;
+        } else {
+            add_to_grad(g);
+        }
+    }
     /// The accumulated gradient as an Array view-copy (shape and dtype of the value).
     Array grad_copy() const;
     /// Takes the accumulated gradient out (the accumulator becomes empty).
-    Array take_grad();
+    Array take_grad() {
+        flags_ &= static_cast<std::uint8_t>(~kHasGrad);
+        Storage s = grad_;
+        grad_.heap_ = nullptr;
+        return Array::adopt(value_.dtype(), value_.shape(), s);
+    }
     void clear_grad();
     /// Forgets the edges and the backward rule and marks the node released, after a backward
     /// without retain_graph. The engine has already released (or handed on) the reference each
@@ -183,7 +195,14 @@ class Node {
    private:
     friend Tensor from_op(const char*, Array, const Tensor* const*, std::size_t, BackwardFn);
     Node() : inline_inputs_{nullptr, nullptr} {}
+    Node(const char* op, std::uint8_t flags, Array&& value, BackwardFn&& backward)
+        : flags_(flags),
+          op_(op),
+          value_(std::move(value)),
+          inline_inputs_{nullptr, nullptr},
+          backward_(std::move(backward)) {}
     ~Node();
+    void add_to_grad(const Array& g);
 };
 
 /// The single way into the graph: wraps an op's materialised forward value and records its

@@ -95,7 +95,7 @@ class Shape {
         if (ndim_ > kInline) delete[] heap_;
     }
     union {
-        std::size_t inline_[kInline];
+        std::size_t inline_[kInline] = {};  // zeroed: moves copy all four slots
         std::size_t* heap_;
     };
     std::size_t ndim_ = 0;

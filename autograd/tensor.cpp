@@ -1,6 +1,7 @@
 #include "autograd/tensor.h"
 
 #include <cmath>
+#include <memory>
 #include <ostream>
 #include <random>
 #include <stdexcept>
@@ -89,10 +90,7 @@ void Node::operator delete(void* p) noexcept {
 }
 
 Node* Node::make_leaf(Array value, bool requires_grad) {
-    Node* n = new Node();
-    n->value_ = std::move(value);
-    n->flags_ = requires_grad ? kRequiresGrad : 0;
-    return n;
+    return new Node(kLeaf, requires_grad ? kRequiresGrad : 0, std::move(value), BackwardFn());
 }
 
 Node::~Node() {
@@ -128,12 +126,7 @@ void Node::release(Node* node) {
     }
 }
 
-void Node::accumulate(Array&& g) {
-    if (!(flags_ & kHasGrad)) {
-        grad_ = g.release_storage();
-        flags_ |= kHasGrad;
-        return;
-    }
+void Node::add_to_grad(const Array& g) {
     const std::size_t n = value_.numel();
     dispatch(value_.dtype(), [&](auto t) {
         using T = decltype(t);
@@ -147,13 +140,6 @@ Array Node::grad_copy() const {
     Array out = Array::empty(value_.dtype(), value_.shape());
     std::memcpy(out.raw(), grad_.get(value_.nbytes()), value_.nbytes());
     return out;
-}
-
-Array Node::take_grad() {
-    flags_ &= static_cast<std::uint8_t>(~kHasGrad);
-    Storage s = grad_;
-    grad_.heap_ = nullptr;
-    return Array::adopt(value_.dtype(), value_.shape(), s);
 }
 
 void Node::clear_grad() {
@@ -173,18 +159,15 @@ Tensor from_op(const char* op, Array value, const Tensor* const* inputs, std::si
     }
     // Constants cost no graph: without a grad-requiring input, the result is a plain leaf.
     if (!any || !grad_enabled()) return Tensor::adopt(Node::make_leaf(std::move(value), false));
-    Node* node = new Node();
-    node->value_ = std::move(value);
-    node->op_ = op;
-    node->flags_ = Node::kRequiresGrad;
+    std::unique_ptr<Node*[]> heap(n > 2 ? new Node*[n] : nullptr);
+    Node* node = new Node(op, Node::kRequiresGrad, std::move(value), std::move(backward));
     node->n_inputs_ = static_cast<std::uint32_t>(n);
     Node** slots = node->inline_inputs_;
-    if (n > 2) slots = node->heap_inputs_ = new Node*[n];
+    if (n > 2) slots = node->heap_inputs_ = heap.release();
     for (std::size_t i = 0; i < n; ++i) {
         slots[i] = inputs[i]->node();
         slots[i]->retain();
     }
-    node->backward_ = std::move(backward);
     return Tensor::adopt(node);
 }
 
