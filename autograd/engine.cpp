@@ -31,16 +31,43 @@ class LeafLock {
     Node* n_;
 };
 
+// The walk's stack, reused across backward calls on a thread: a backward through a small graph
+// would otherwise spend more on growing a vector than on the graph. A nested backward (a custom
+// op's backward that itself calls backward) gets a fresh one. Memory beyond kKeep entries is
+// given back after each walk.
+struct WalkBuffer {
+    std::vector<Node*> nodes;
+    bool busy = false;
+};
+thread_local WalkBuffer t_walk;
+constexpr std::size_t kKeep = 1 << 16;
+
 // The nodes ready to be processed (every consumer in this graph has passed its gradient on),
 // each with a reference owned by the walk: without retain_graph, a processed node drops its
 // edges, and the edge to an input that becomes ready is handed over to this stack instead.
 // On an exception the remaining references are dropped here; nodes the user does not hold are
 // then freed one at a time (Node::release is iterative).
-struct ReadyStack {
-    std::vector<Node*> nodes;
+class ReadyStack {
+   public:
+    ReadyStack()
+        : buffer_(t_walk.busy ? nullptr : &t_walk), nodes(buffer_ ? buffer_->nodes : own_) {
+        if (buffer_) buffer_->busy = true;
+    }
     ~ReadyStack() {
         for (Node* n : nodes) Node::release(n);
+        nodes.clear();
+        if (nodes.capacity() > kKeep) std::vector<Node*>().swap(nodes);
+        if (buffer_) buffer_->busy = false;
     }
+    ReadyStack(const ReadyStack&) = delete;
+    ReadyStack& operator=(const ReadyStack&) = delete;
+
+   private:
+    WalkBuffer* buffer_;
+    std::vector<Node*> own_;
+
+   public:
+    std::vector<Node*>& nodes;
 };
 
 [[noreturn]] void released_error(const Node* n) {
