@@ -76,23 +76,23 @@ class ReadyStack {
                            "to the first backward to backpropagate twice)");
 }
 
-// The gradient an op returned for input `i`, fitted to the input: same dtype, and summed over
-// the axes along which the input was broadcast.
-Array fit_gradient(const Node& node, std::size_t i, Array g) {
+// Fits the gradient an op returned for input `i` to the input, in place: checks the dtype, and
+// sums over the axes along which the input was broadcast.
+void fit_gradient(const Node& node, std::size_t i, Array& g) {
     const Array& in = node.input(i);
     if (g.dtype() != in.dtype()) {
         throw std::logic_error(std::string("backward: op '") + node.op() + "' returned a " +
                                dtype_name(g.dtype()) + " gradient for " + dtype_name(in.dtype()) +
                                " input " + std::to_string(i));
     }
-    if (g.shape() == in.shape()) return g;
+    if (g.shape() == in.shape()) return;
     Array out;
     if (!kernels::sum_to(g, in.shape(), out)) {
         throw std::logic_error(std::string("backward: op '") + node.op() +
                                "' returned a gradient of shape " + g.shape().str() + " for input " +
                                std::to_string(i) + " of shape " + in.shape().str());
     }
-    return out;
+    g = std::move(out);
 }
 
 }  // namespace
@@ -158,7 +158,8 @@ void run_backward(Node* root, Array seed, bool retain_graph) {
             for (std::size_t i = 0; i < grads.size(); ++i) {
                 Node* in = inputs[i];
                 if (!in->requires_grad() || !grads[i].defined()) continue;
-                Array gi = fit_gradient(*n, i, std::move(grads[i]));
+                Array& gi = grads[i];
+                fit_gradient(*n, i, gi);
                 if (in->is_leaf()) {
                     LeafLock lock(in);
                     in->accumulate(std::move(gi));

@@ -22,11 +22,8 @@ namespace xgrad {
 class Grads {
    public:
     Grads() = default;
-    Grads(Array g0) : n_(1) { inline_[0] = std::move(g0); }
-    Grads(Array g0, Array g1) : n_(2) {
-        inline_[0] = std::move(g0);
-        inline_[1] = std::move(g1);
-    }
+    Grads(Array g0) : n_(1), inline_{std::move(g0)} {}
+    Grads(Array g0, Array g1) : n_(2), inline_{std::move(g0), std::move(g1)} {}
     explicit Grads(std::vector<Array> gs) : n_(gs.size()), more_(std::move(gs)) {}
     std::size_t size() const { return n_; }
     Array& operator[](std::size_t i) { return more_.empty() ? inline_[i] : more_[i]; }
