@@ -6,8 +6,9 @@
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
+#include <algorithm>
 #include <cstdint>
-#include <vector>
+#include <new>
 
 #include "autograd/autograd.h"
 
@@ -52,15 +53,29 @@ void gemm(bool ta, bool tb, int n, const double* a, const double* b, double* c) 
 float dot(int n, const float* x, const float* y) { return cblas_sdot(n, x, 1, y, 1); }
 double dot(int n, const double* x, const double* y) { return cblas_ddot(n, x, 1, y, 1); }
 
+// A 64-byte aligned buffer, as the engine's arrays are (alignment changes BLAS's copy speed).
+template <class T>
+struct Buffer {
+    explicit Buffer(std::size_t n, T fill = T(0))
+        : p(static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64)))) {
+        std::fill(p, p + n, fill);
+    }
+    ~Buffer() { ::operator delete(p, std::align_val_t(64)); }
+    Buffer(const Buffer&) = delete;
+    Buffer& operator=(const Buffer&) = delete;
+    T* data() { return p; }
+    T* p;
+};
+
 template <class T>
 void BM_MatmulSumBlas(benchmark::State& state) {
     const int n = static_cast<int>(state.range(0));
     const auto nn = static_cast<std::size_t>(n) * static_cast<std::size_t>(n);
     const Tensor ta = uniform({nn}, -1, 1, kSeed, dtype_of<T>);
     const Tensor tb = uniform({nn}, -1, 1, kSeed + 1, dtype_of<T>);
-    const std::vector<T> a(ta.value().data<T>(), ta.value().data<T>() + nn);
-    const std::vector<T> b(tb.value().data<T>(), tb.value().data<T>() + nn);
-    std::vector<T> c(nn), g(nn, T(1)), da(nn), db(nn);
+    Buffer<T> a(nn), b(nn), c(nn), g(nn, T(1)), da(nn), db(nn);
+    std::copy(ta.value().data<T>(), ta.value().data<T>() + nn, a.data());
+    std::copy(tb.value().data<T>(), tb.value().data<T>() + nn, b.data());
     for (auto _ : state) {
         gemm(false, false, n, a.data(), b.data(), c.data());                      // C = A B
         benchmark::DoNotOptimize(dot(static_cast<int>(nn), c.data(), g.data()));  // sum(C)

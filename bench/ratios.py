@@ -5,7 +5,7 @@ Pairs every BM_<Area>Engine<rest> with BM_<Area><Baseline><rest> (Baseline: Hand
 Blas) from the same run, and prints the median CPU time of each and their ratio, plus the
 user counters. Usage:
     OPENBLAS_NUM_THREADS=1 python3 bench/ratios.py build/bench/bench_matmul [benchmark flags]
-Repetitions default to 5 (--benchmark_repetitions overrides)."""
+Repetitions default to 5 (--benchmark_repetitions overrides), randomly interleaved."""
 import json
 import re
 import subprocess
@@ -18,6 +18,10 @@ def main():
     binary, flags = sys.argv[1], sys.argv[2:]
     if not any(f.startswith("--benchmark_repetitions") for f in flags):
         flags.append("--benchmark_repetitions=5")
+    # Repetitions of engine and baseline alternate in random order, so a load change on the
+    # shared machine does not fall on one side of a ratio only.
+    if not any(f.startswith("--benchmark_enable_random_interleaving") for f in flags):
+        flags.append("--benchmark_enable_random_interleaving=true")
     out = subprocess.run([binary, "--benchmark_format=json",
                           "--benchmark_report_aggregates_only=true", *flags],
                          check=True, capture_output=True, text=True).stdout
