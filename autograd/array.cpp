@@ -246,15 +246,6 @@ Storage Array::release_storage() {
     return s;
 }
 
-Array Array::adopt(DType dtype, Shape shape, Storage storage) {
-    Array a;
-    a.shape_ = std::move(shape);
-    a.dtype_ = dtype;
-    a.storage_ = storage;
-    a.defined_ = true;
-    return a;
-}
-
 namespace {
 void format_rec(std::ostringstream& os, const Array& a, std::size_t dim, std::size_t offset,
                 std::size_t stride, std::size_t max_per_dim) {

@@ -125,9 +125,14 @@ class Array {
 
     /// Low level: take the element storage out (the array becomes undefined) or adopt one.
     Storage release_storage();
-    static Array adopt(DType dtype, Shape shape, Storage storage);
+    static Array adopt(DType dtype, Shape shape, Storage storage) {
+        Array a(dtype, std::move(shape), storage);
+        return a;
+    }
 
    private:
+    Array(DType dtype, Shape&& shape, Storage storage)
+        : shape_(std::move(shape)), storage_(storage), dtype_(dtype) {}
     struct Uninitialized {};
     Array(DType dtype, Shape&& shape, Uninitialized) : shape_(std::move(shape)), dtype_(dtype) {
         storage_.allocate(nbytes(), /*zero=*/false);

@@ -162,11 +162,20 @@ class Node {
         grad_.heap_ = nullptr;
         return Array::adopt(value_.dtype(), value_.shape(), s);
     }
-    void clear_grad();
+    void clear_grad() {
+        if (flags_ & kHasGrad) grad_.release(value_.nbytes());
+        flags_ &= static_cast<std::uint8_t>(~kHasGrad);
+    }
     /// Forgets the edges and the backward rule and marks the node released, after a backward
     /// without retain_graph. The engine has already released (or handed on) the reference each
     /// edge held.
-    void drop_edges();
+    void drop_edges() {
+        if (n_inputs_ > 2) delete[] heap_inputs_;
+        n_inputs_ = 0;
+        inline_inputs_[0] = inline_inputs_[1] = nullptr;
+        backward_.reset();
+        flags_ |= kReleased;
+    }
 
     static const char kLeaf[];
 

@@ -98,14 +98,6 @@ Node::~Node() {
     if (n_inputs_ > 2) delete[] heap_inputs_;
 }
 
-void Node::drop_edges() {
-    if (n_inputs_ > 2) delete[] heap_inputs_;
-    n_inputs_ = 0;
-    inline_inputs_[0] = inline_inputs_[1] = nullptr;
-    backward_.reset();
-    flags_ |= kReleased;
-}
-
 void Node::release(Node* node) {
     if (node == nullptr || node->refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
     // NOTE: iterative, not recursive: a 10^6-node chain would overflow the stack if each
@@ -140,11 +132,6 @@ Array Node::grad_copy() const {
     Array out = Array::empty(value_.dtype(), value_.shape());
     std::memcpy(out.raw(), grad_.get(value_.nbytes()), value_.nbytes());
     return out;
-}
-
-void Node::clear_grad() {
-    if (flags_ & kHasGrad) grad_.release(value_.nbytes());
-    flags_ &= static_cast<std::uint8_t>(~kHasGrad);
 }
 
 Tensor from_op(const char* op, Array value, const Tensor* const* inputs, std::size_t n,
