@@ -146,7 +146,7 @@ void run_backward(Node* root, Array seed, bool retain_graph) {
     ready.nodes.push_back(root);
     while (!ready.nodes.empty()) {
         Node* n = ready.nodes.back();
-        if (n->flags_ & Node::kHasGrad) {
+        if (n->has_grad_) {
             const Array g = (n->flags_ & Node::kRetainGrad) ? n->grad_copy() : n->take_grad();
             Grads grads = n->backward_(*n, g);
             if (grads.size() != n->n_inputs_) {

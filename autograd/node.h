@@ -130,7 +130,6 @@ class Node {
     // ---- Engine and Tensor internals. ----
     enum Flag : std::uint8_t {
         kRequiresGrad = 1,
-        kHasGrad = 2,     // grad_ holds data (accumulated, or accumulating during backward)
         kRetainGrad = 4,  // non-leaf keeps its gradient after backward
         kReleased = 8,    // backward ran without retain_graph: edges and rule are gone
     };
@@ -146,9 +145,9 @@ class Node {
 
     /// Moves `g` into the gradient accumulator, or adds it. Caller guarantees shape and dtype.
     void accumulate(Array&& g) {
-        if (!(flags_ & kHasGrad)) {
+        if (!has_grad_) {
             grad_ = g.release_storage();
-            flags_ |= kHasGrad;
+            has_grad_ = true;
         } else {
             add_to_grad(g);
         }
@@ -157,14 +156,14 @@ class Node {
     Array grad_copy() const;
     /// Takes the accumulated gradient out (the accumulator becomes empty).
     Array take_grad() {
-        flags_ &= static_cast<std::uint8_t>(~kHasGrad);
+        has_grad_ = false;
         Storage s = grad_;
         grad_.heap_ = nullptr;
         return Array::adopt(value_.dtype(), value_.shape(), s);
     }
     void clear_grad() {
-        if (flags_ & kHasGrad) grad_.release(value_.nbytes());
-        flags_ &= static_cast<std::uint8_t>(~kHasGrad);
+        if (has_grad_) grad_.release(value_.nbytes());
+        has_grad_ = false;
     }
     /// Forgets the edges and the backward rule and marks the node released, after a backward
     /// without retain_graph. The engine has already released (or handed on) the reference each
@@ -183,6 +182,9 @@ class Node {
     std::uint32_t n_inputs_ = 0;
     std::atomic<std::uint8_t> lock_{0};  // guards grad_ of leaves shared between threads
     std::uint8_t flags_ = 0;
+    // grad_ holds data (accumulated, or accumulating during backward). A byte of its own: it is
+    // written under lock_ for a shared leaf while other threads read flags_ (requires_grad).
+    bool has_grad_ = false;
     std::uint32_t deps_ = 0;  // during backward: consumers yet to pass their gradient on
     std::uint64_t mark_ = 0;  // epoch of the last backward that visited this node
     const char* op_ = kLeaf;

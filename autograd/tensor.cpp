@@ -94,7 +94,7 @@ Node* Node::make_leaf(Array value, bool requires_grad) {
 }
 
 Node::~Node() {
-    if (flags_ & kHasGrad) grad_.release(value_.nbytes());
+    if (has_grad_) grad_.release(value_.nbytes());
     if (n_inputs_ > 2) delete[] heap_inputs_;
 }
 
@@ -241,11 +241,11 @@ Tensor Tensor::grad() const {
         throw std::logic_error(std::string("grad: the gradient of non-leaf '") + n->op_ +
                                "' is not kept (call retain_grad() before backward)");
     }
-    if (!(n->flags_ & Node::kHasGrad)) return Tensor(Array(n->value_.dtype(), n->value_.shape()));
+    if (!n->has_grad_) return Tensor(Array(n->value_.dtype(), n->value_.shape()));
     return Tensor(n->grad_copy());
 }
 
-bool Tensor::has_grad() const { return checked(node_, "has_grad")->flags_ & Node::kHasGrad; }
+bool Tensor::has_grad() const { return checked(node_, "has_grad")->has_grad_; }
 void Tensor::zero_grad() { checked(node_, "zero_grad")->clear_grad(); }
 void Tensor::retain_grad() { checked(node_, "retain_grad")->flags_ |= Node::kRetainGrad; }
 Tensor Tensor::detach() const { return Tensor(value()); }
