@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/shape.h"
@@ -25,7 +26,15 @@ struct Storage {
         void* heap_;
     };
     static bool fits_inline(std::size_t nbytes) { return nbytes <= 8; }
-    void allocate(std::size_t nbytes, bool zero);
+    /// Inline (zeroed) or heap (zeroed if asked); inline, as most graph values are small.
+    void allocate(std::size_t nbytes, bool zero) {
+        if (fits_inline(nbytes)) {
+            heap_ = nullptr;  // zeroes the 8 inline bytes
+        } else {
+            allocate_heap(nbytes, zero);
+        }
+    }
+    void allocate_heap(std::size_t nbytes, bool zero);
     void release(std::size_t nbytes);
     void* get(std::size_t nbytes) { return fits_inline(nbytes) ? inline_ : heap_; }
     const void* get(std::size_t nbytes) const { return fits_inline(nbytes) ? inline_ : heap_; }
@@ -40,18 +49,42 @@ class Array {
     /// An undefined array (no dtype, no data); `defined()` is false.
     Array() : defined_(false) { storage_.heap_ = nullptr; }
     /// Zero-filled array of the given dtype and shape.
-    Array(DType dtype, Shape shape);
+    Array(DType dtype, Shape shape) : shape_(std::move(shape)), dtype_(dtype) {
+        storage_.allocate(nbytes(), /*zero=*/true);
+    }
     /// Uninitialised array (contents unspecified): for kernels that overwrite every element.
-    static Array empty(DType dtype, Shape shape);
+    static Array empty(DType dtype, Shape shape) {
+        Array a(dtype, std::move(shape), Uninitialized{});
+        return a;
+    }
     static Array full(DType dtype, Shape shape, double value);
     /// Values in row-major order; throws std::invalid_argument if the count does not match.
     static Array from_values(DType dtype, Shape shape, const std::vector<double>& values);
     static Array scalar(DType dtype, double value) { return full(dtype, Shape{}, value); }
 
     Array(const Array& other);
-    Array(Array&& other) noexcept;
+    /// The moved-from array is undefined.
+    Array(Array&& other) noexcept
+        : shape_(std::move(other.shape_)),
+          storage_(other.storage_),
+          dtype_(other.dtype_),
+          defined_(other.defined_) {
+        other.storage_.heap_ = nullptr;
+        other.defined_ = false;
+    }
     Array& operator=(const Array& other);
-    Array& operator=(Array&& other) noexcept;
+    Array& operator=(Array&& other) noexcept {
+        if (this != &other) {
+            reset();
+            shape_ = std::move(other.shape_);
+            storage_ = other.storage_;
+            dtype_ = other.dtype_;
+            defined_ = other.defined_;
+            other.storage_.heap_ = nullptr;
+            other.defined_ = false;
+        }
+        return *this;
+    }
     ~Array() { reset(); }
 
     bool defined() const { return defined_; }
@@ -92,10 +125,22 @@ class Array {
 
     /// Low level: take the element storage out (the array becomes undefined) or adopt one.
     Storage release_storage();
-    static Array adopt(DType dtype, Shape shape, Storage storage);
+    static Array adopt(DType dtype, Shape shape, Storage storage) {
+        Array a(dtype, std::move(shape), storage);
+        return a;
+    }
 
    private:
-    void reset();
+    Array(DType dtype, Shape&& shape, Storage storage)
+        : shape_(std::move(shape)), storage_(storage), dtype_(dtype) {}
+    struct Uninitialized {};
+    Array(DType dtype, Shape&& shape, Uninitialized) : shape_(std::move(shape)), dtype_(dtype) {
+        storage_.allocate(nbytes(), /*zero=*/false);
+    }
+    void reset() {
+        if (defined_ && !Storage::fits_inline(nbytes())) storage_.release(nbytes());
+        defined_ = false;
+    }
     void check_type(std::size_t size) const {
         if (!defined_ || size != itemsize(dtype_)) type_error(size);
     }

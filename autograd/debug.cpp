@@ -3,8 +3,10 @@
 
 #include "autograd/debug.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_map>
@@ -71,6 +73,46 @@ void forget_node_info(const Node* node) noexcept {
 
 // ---------------------------------------------------------------------------------------------
 // Formatting
+
+bool folded_scalar(const Node& node, FoldedScalar& out) {
+    if (node.num_inputs() != 1 || node.is_leaf() || !node.backward_) return false;
+    const char* op = node.op();
+    const char o = std::strcmp(op, "add") == 0   ? '+'
+                   : std::strcmp(op, "sub") == 0 ? '-'
+                   : std::strcmp(op, "mul") == 0 ? '*'
+                   : std::strcmp(op, "div") == 0 ? '/'
+                                                 : 0;
+    const Array &x = node.input(0), &y = node.value();
+    if (o == 0 || x.numel() == 0) return false;
+    // The rule on a gradient of ones gives the local derivative l = dy/dx at element 0.
+    Grads local = node.backward_(node, Array::full(y.dtype(), y.shape(), 1.0));
+    if (local.size() != 1 || !local[0].defined()) return false;
+    const double l = local[0].at(0), xv = x.at(0), yv = y.at(0);
+    out = FoldedScalar{};
+    out.op = o;
+    switch (o) {
+        case '*':  // y = c x: l = c
+            out.value = l;
+            break;
+        case '+':  // y = x + c
+            out.value = yv - xv;
+            break;
+        case '-':  // y = x - c (l = 1) or c - x (l = -1)
+            out.scalar_left = l < 0;
+            out.value = out.scalar_left ? yv + xv : xv - yv;
+            break;
+        default:  // y = x / c: l = 1/c, so l x = y; y = c / x: l = -c/x^2, so l x = -y
+            out.scalar_left = !(std::abs(l * xv - yv) <= 1e-6 * std::max(std::abs(yv), 1e-300));
+            out.value = out.scalar_left ? yv * xv : 1.0 / l;
+            break;
+    }
+    return true;
+}
+
+std::string folded_expression(const FoldedScalar& f, const std::string& x, int precision) {
+    const std::string c = format_number(f.value, precision), sym = std::string(" ") + f.op + " ";
+    return f.scalar_left ? c + sym + x : x + sym + c;
+}
 
 std::string format_number(double v, int precision) {
     if (std::isnan(v)) return "nan";

@@ -25,6 +25,21 @@ SourceLocation node_location(const Node* node);
 /// Called by ~Node for annotated nodes.
 void forget_node_info(const Node* node) noexcept;
 
+// ---- Scalar operands ----
+/// `x * 2.0`, `1.0 - x` and the like are one-input add/sub/mul/div nodes with the scalar inside
+/// their rule (no constant node: see ops/elementwise.cpp). The scalar and its side are recovered
+/// from the node itself (its value, its input, and its rule run on a gradient of ones), so nodes
+/// carry nothing extra for the trace and the DOT export. False for every other node, and for a
+/// node whose edges were already released.
+struct FoldedScalar {
+    char op = 0;               // '+', '-', '*' or '/'
+    double value = 0;          // the scalar (for '+' and '-' recovered as y - x: display only)
+    bool scalar_left = false;  // `c - x` or `c / x`
+};
+bool folded_scalar(const Node& node, FoldedScalar& out);
+/// "x * 2", "1 - x": the node's expression, given the operand's display name.
+std::string folded_expression(const FoldedScalar& f, const std::string& x, int precision);
+
 // ---- Formatting ----
 /// `v` with `precision` significant digits ("%.*g"): "20", "0.1196", "-inf", "nan".
 std::string format_number(double v, int precision);

@@ -65,7 +65,12 @@ std::string label(const Node* n, const DotOptions& o) {
     if (leaf) {
         title = name.empty() ? (n->requires_grad() ? "parameter" : "constant") : name;
     } else {
-        title = name.empty() ? std::string(n->op()) : name + " (" + n->op() + ")";
+        std::string op = n->op();
+        detail::FoldedScalar f;  // `x * 2.0`: show the scalar the node holds ("mul (* 2)")
+        if (detail::folded_scalar(*n, f)) {
+            op += std::string(" (") + detail::folded_expression(f, "·", o.precision) + ")";
+        }
+        title = name.empty() ? op : name + " (" + op + ")";
     }
     std::string s = "<<b>" + escape_html(title) + "</b>";
     if (o.show_shapes) {
@@ -80,7 +85,7 @@ std::string label(const Node* n, const DotOptions& o) {
     }
     // A kept gradient: leaves after backward, interior nodes marked retain_grad.
     const bool kept = leaf || (n->flags_ & Node::kRetainGrad);
-    if (o.show_grads && kept && (n->flags_ & Node::kHasGrad)) {
+    if (o.show_grads && kept && n->has_grad_) {
         s += "<br/><font color=\"" + std::string(kRed) + "\">grad " +
              escape_html(detail::format_array(n->grad_copy(), o.max_values, o.precision)) +
              "</font>";

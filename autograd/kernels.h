@@ -7,6 +7,7 @@
 // XTENSOR.md measured xtensor's broadcasting of a column vector at 3.2 ns/element and its
 // expression overhead at ~50 ns per small op; these loops avoid both.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <utility>
@@ -37,6 +38,10 @@ inline void contiguous(T* o, std::size_t n, const std::array<const T*, K>& p, F&
     for (std::size_t i = 0; i < n; ++i) o[i] = f(p[k][i]...);
 }
 template <class T, class F, std::size_t K, std::size_t... k>
+inline T first(const std::array<const T*, K>& p, F& f, std::index_sequence<k...>) {
+    return f(p[k][0]...);
+}
+template <class T, class F, std::size_t K, std::size_t... k>
 inline void strided(T* o, std::size_t n, const std::array<const T*, K>& p,
                     const std::array<std::size_t, K>& offset,
                     const std::array<std::size_t, K>& stride, F& f, std::index_sequence<k...>) {
@@ -58,6 +63,11 @@ Array map(const Shape& out_shape, F&& f, const A&... ins) {
         return out;
     }
     if (n == 0) return out;
+    if (((ins.numel() == 1) && ...)) {  // every input one element: a fill (e.g. sum's backward)
+        const T v = detail::first(p, f, std::make_index_sequence<K>{});
+        std::fill(o, o + n, v);
+        return out;
+    }
     const std::size_t nd = out_shape.size();
     // strides[k * nd + d]: stride of input k along output dimension d.
     std::size_t small[K * 8];

@@ -15,22 +15,24 @@ inline void check_defined(const char* op, const Tensor& t) {
     if (!t.defined()) throw std::invalid_argument(std::string(op) + ": undefined tensor");
 }
 
+[[noreturn]] inline void dtype_error(const char* op, const Array& a, const Array& b) {
+    throw std::invalid_argument(std::string(op) + ": dtypes differ (got " + dtype_name(a.dtype()) +
+                                " " + a.shape().str() + " and " + dtype_name(b.dtype()) + " " +
+                                b.shape().str() + "; convert one with to())");
+}
+
 inline void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
-    if (a.dtype() != b.dtype()) {
-        throw std::invalid_argument(std::string(op) + ": dtypes differ (got " +
-                                    dtype_name(a.dtype()) + " " + a.shape().str() + " and " +
-                                    dtype_name(b.dtype()) + " " + b.shape().str() +
-                                    "; convert one with to())");
-    }
+    if (a.dtype() != b.dtype()) dtype_error(op, a.value(), b.value());
 }
 
 /// y = f(x) element-wise; dL/dx = d(grad, x, y) element-wise.
 template <class F, class D>
 Tensor unary(const char* op, const Tensor& a, F f, D d) {
     check_defined(op, a);
-    Array y = dispatch(a.dtype(), [&](auto t) {
+    const Array& x = a.value();
+    Array y = dispatch(x.dtype(), [&](auto t) {
         using T = decltype(t);
-        return kernels::map<T>(a.shape(), f, a.value());
+        return kernels::map<T>(x.shape(), f, x);
     });
     return from_op(op, std::move(y), a, [d](const Node& self, const Array& grad) {
         return Grads(dispatch(grad.dtype(), [&](auto t) {
@@ -46,11 +48,12 @@ template <class F, class DX, class DY>
 Tensor binary(const char* op, const Tensor& a, const Tensor& b, F f, DX dx, DY dy) {
     check_defined(op, a);
     check_defined(op, b);
-    check_same_dtype(op, a, b);
-    Shape shape = broadcast_shapes(op, a.shape(), b.shape());
-    Array z = dispatch(a.dtype(), [&](auto t) {
+    const Array &x = a.value(), &y = b.value();
+    if (x.dtype() != y.dtype()) dtype_error(op, x, y);
+    Array z = dispatch(x.dtype(), [&](auto t) {
         using T = decltype(t);
-        return kernels::map<T>(shape, f, a.value(), b.value());
+        if (x.shape() == y.shape()) return kernels::map<T>(x.shape(), f, x, y);
+        return kernels::map<T>(broadcast_shapes(op, x.shape(), y.shape()), f, x, y);
     });
     return from_op(op, std::move(z), a, b, [dx, dy](const Node& self, const Array& grad) {
         Array gx, gy;

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -29,14 +30,33 @@ class Shape {
     static constexpr std::size_t kInline = 4;
 
     Shape() = default;  // 0-D: a scalar
-    Shape(std::initializer_list<std::size_t> dims);
-    explicit Shape(const std::vector<std::size_t>& dims);
-    Shape(const std::size_t* dims, std::size_t ndim);
-    Shape(const Shape& other);
-    Shape(Shape&& other) noexcept;
-    Shape& operator=(const Shape& other);
-    Shape& operator=(Shape&& other) noexcept;
-    ~Shape();
+    Shape(std::initializer_list<std::size_t> dims) { assign(dims.begin(), dims.size()); }
+    explicit Shape(const std::vector<std::size_t>& dims) { assign(dims.data(), dims.size()); }
+    Shape(const std::size_t* dims, std::size_t ndim) { assign(dims, ndim); }
+    // Copies and moves are inline: every op and every backward step moves a few shapes.
+    Shape(const Shape& other) { assign(other.data(), other.ndim_); }
+    /// The moved-from shape is 0-D.
+    Shape(Shape&& other) noexcept : ndim_(other.ndim_) {
+        std::memcpy(inline_, other.inline_, sizeof(inline_));  // the heap pointer, if any
+        other.ndim_ = 0;
+    }
+    Shape& operator=(const Shape& other) {
+        if (this != &other) {
+            free_heap();
+            assign(other.data(), other.ndim_);
+        }
+        return *this;
+    }
+    Shape& operator=(Shape&& other) noexcept {
+        if (this != &other) {
+            free_heap();
+            ndim_ = other.ndim_;
+            std::memcpy(inline_, other.inline_, sizeof(inline_));
+            other.ndim_ = 0;
+        }
+        return *this;
+    }
+    ~Shape() { free_heap(); }
 
     std::size_t size() const { return ndim_; }
     bool empty() const { return ndim_ == 0; }
@@ -47,18 +67,35 @@ class Shape {
     std::size_t operator[](std::size_t i) const { return data()[i]; }
     std::size_t& operator[](std::size_t i) { return data()[i]; }
     /// Product of the dimensions (1 for a scalar).
-    std::size_t numel() const;
+    std::size_t numel() const {
+        std::size_t n = 1;
+        for (std::size_t d : *this) n *= d;
+        return n;
+    }
     std::vector<std::size_t> vec() const { return {begin(), end()}; }
     /// "(2,3)"; a scalar prints as "()".
     std::string str() const;
 
-    friend bool operator==(const Shape& a, const Shape& b);
+    friend bool operator==(const Shape& a, const Shape& b) {
+        if (a.ndim_ != b.ndim_) return false;
+        for (std::size_t i = 0; i < a.ndim_; ++i) {
+            if (a[i] != b[i]) return false;
+        }
+        return true;
+    }
     friend bool operator!=(const Shape& a, const Shape& b) { return !(a == b); }
 
    private:
-    void assign(const std::size_t* dims, std::size_t ndim);
+    void assign(const std::size_t* dims, std::size_t ndim) {
+        ndim_ = ndim;
+        if (ndim > kInline) heap_ = new std::size_t[ndim];
+        if (ndim > 0) std::memcpy(data(), dims, ndim * sizeof(std::size_t));
+    }
+    void free_heap() {
+        if (ndim_ > kInline) delete[] heap_;
+    }
     union {
-        std::size_t inline_[kInline];
+        std::size_t inline_[kInline] = {};  // zeroed: moves copy all four slots
         std::size_t* heap_;
     };
     std::size_t ndim_ = 0;

@@ -208,6 +208,10 @@ struct Trace {
         std::vector<std::string> in;
         for (std::size_t i = 0; i < n.num_inputs(); ++i) in.push_back(name(n.inputs()[i]));
         const std::string op = n.op();
+        detail::FoldedScalar f;
+        if (in.size() == 1 && detail::folded_scalar(n, f)) {
+            return detail::folded_expression(f, operand(in[0]), precision);
+        }
         if (in.size() == 2 && (op == "add" || op == "sub" || op == "mul" || op == "div")) {
             const char* sym = op == "add"   ? " + "
                               : op == "sub" ? " - "
@@ -222,6 +226,21 @@ struct Trace {
     }
 
     std::string symbol(const Node& n, std::size_t i, const LocalRule* rule) {
+        detail::FoldedScalar f;
+        if (detail::folded_scalar(n, f)) {  // x (op) c or c (op) x: d/dx is 1, -1, c, 1/c, -c/x^2
+            const std::string c = detail::format_number(f.value, precision);
+            switch (f.op) {
+                case '+':
+                    return "1";
+                case '-':
+                    return f.scalar_left ? "-1" : "1";
+                case '*':
+                    return c;
+                default:
+                    return f.scalar_left ? "-" + c + "/" + operand(name(n.inputs()[0])) + "^2"
+                                         : "1/" + c;
+            }
+        }
         const char* pattern = rule ? (i == 0 ? rule->d0 : rule->d1) : nullptr;
         if (pattern == nullptr) return d(&n, n.inputs()[i]);
         std::vector<std::string> in;

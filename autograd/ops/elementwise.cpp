@@ -98,10 +98,14 @@ Tensor to(const Tensor& a, DType dtype, const CallSite&) {
 
 // ---- Operators ----
 
+// A scalar operand takes the tensor's dtype. It is folded into a unary op of the tensor (same
+// name, same values and gradients as the binary op with a constant 0-D operand), so the
+// constant costs no node.
 namespace {
-Tensor like(const Tensor& t, double v) {
+template <class F, class D>
+Tensor with_scalar(const char* op, const Tensor& t, F f, D d) {
     detail::check_defined("scalar operand", t);
-    return scalar(v, t.dtype());
+    return unary(op, t, f, d);
 }
 }  // namespace
 
@@ -110,13 +114,45 @@ Tensor operator-(const TensorArg& a, const Tensor& b) { return sub(a, b); }
 Tensor operator*(const TensorArg& a, const Tensor& b) { return mul(a, b); }
 Tensor operator/(const TensorArg& a, const Tensor& b) { return div(a, b); }
 Tensor operator-(const TensorArg& a) { return neg(a); }
-Tensor operator+(const TensorArg& a, double b) { return add(a, like(a, b)); }
-Tensor operator+(double a, const TensorArg& b) { return add(like(b, a), b); }
-Tensor operator-(const TensorArg& a, double b) { return sub(a, like(a, b)); }
-Tensor operator-(double a, const TensorArg& b) { return sub(like(b, a), b); }
-Tensor operator*(const TensorArg& a, double b) { return mul(a, like(a, b)); }
-Tensor operator*(double a, const TensorArg& b) { return mul(like(b, a), b); }
-Tensor operator/(const TensorArg& a, double b) { return div(a, like(a, b)); }
-Tensor operator/(double a, const TensorArg& b) { return div(like(b, a), b); }
+Tensor operator+(const TensorArg& a, double b) {
+    return with_scalar(
+        "add", a, [b](auto x) { return x + static_cast<decltype(x)>(b); },
+        [](auto g, auto, auto) { return g; });
+}
+Tensor operator+(double a, const TensorArg& b) {
+    return with_scalar(
+        "add", b, [a](auto y) { return static_cast<decltype(y)>(a) + y; },
+        [](auto g, auto, auto) { return g; });
+}
+Tensor operator-(const TensorArg& a, double b) {
+    return with_scalar(
+        "sub", a, [b](auto x) { return x - static_cast<decltype(x)>(b); },
+        [](auto g, auto, auto) { return g; });
+}
+Tensor operator-(double a, const TensorArg& b) {
+    return with_scalar(
+        "sub", b, [a](auto y) { return static_cast<decltype(y)>(a) - y; },
+        [](auto g, auto, auto) { return -g; });
+}
+Tensor operator*(const TensorArg& a, double b) {
+    return with_scalar(
+        "mul", a, [b](auto x) { return x * static_cast<decltype(x)>(b); },
+        [b](auto g, auto, auto) { return g * static_cast<decltype(g)>(b); });
+}
+Tensor operator*(double a, const TensorArg& b) {
+    return with_scalar(
+        "mul", b, [a](auto y) { return static_cast<decltype(y)>(a) * y; },
+        [a](auto g, auto, auto) { return g * static_cast<decltype(g)>(a); });
+}
+Tensor operator/(const TensorArg& a, double b) {
+    return with_scalar(
+        "div", a, [b](auto x) { return x / static_cast<decltype(x)>(b); },
+        [b](auto g, auto, auto) { return g / static_cast<decltype(g)>(b); });
+}
+Tensor operator/(double a, const TensorArg& b) {
+    return with_scalar(
+        "div", b, [a](auto y) { return static_cast<decltype(y)>(a) / y; },
+        [](auto g, auto y, auto z) { return -g * z / y; });  // d(a/y)/dy = -a/y^2 = -z/y
+}
 
 }  // namespace xgrad

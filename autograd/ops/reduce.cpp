@@ -12,6 +12,23 @@ namespace xgrad {
 
 namespace kernels {
 
+namespace {
+// Sum of x[0..n) in double, with eight independent partial sums: one running sum is a chain of
+// dependent adds (4 cycles each); eight let the compiler vectorise and pipeline them.
+template <class T>
+double sum_contiguous(const T* x, std::size_t n) {
+    double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (std::size_t k = 0; k < 8; ++k) part[k] += static_cast<double>(x[i + k]);
+    }
+    double r =
+        ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+    for (; i < n; ++i) r += static_cast<double>(x[i]);
+    return r;
+}
+}  // namespace
+
 Array reduce_sum(const Array& a, const std::vector<std::size_t>& axes, bool keepdims) {
     const Shape& s = a.shape();
     const std::size_t nd = s.size();
@@ -42,14 +59,16 @@ Array reduce_sum(const Array& a, const std::vector<std::size_t>& axes, bool keep
         const T* x = a.data<T>();
         const std::size_t n = a.numel();
         if (n == 0) return;
+        if (out_n == 1) {  // everything into one sum (also when the kept axes have size 1)
+            acc[0] = sum_contiguous(x, n);
+            return;
+        }
         const std::size_t inner = nd ? s[nd - 1] : 1, inner_stride = nd ? out_stride[nd - 1] : 0;
         std::vector<std::size_t> idx(nd > 1 ? nd - 1 : 0, 0);
         std::size_t off = 0;
         for (std::size_t pos = 0; pos < n; pos += inner) {
             if (inner_stride == 0) {
-                double r = 0;
-                for (std::size_t j = 0; j < inner; ++j) r += x[pos + j];
-                acc[off] += r;
+                acc[off] += sum_contiguous(x + pos, inner);
             } else {
                 for (std::size_t j = 0; j < inner; ++j) acc[off + j] += x[pos + j];
             }

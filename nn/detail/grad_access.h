@@ -4,7 +4,7 @@
 //
 // NOTE: Tensor::grad() returns a copy, which would cost every optimizer step a full copy (and an
 // allocation) of every parameter's gradient, and gives clipping nothing to write to. This is the
-// one place nn reads the engine's Node: the accumulator is `grad_`, valid while kHasGrad is
+// one place nn reads the engine's Node: the accumulator is `grad_`, valid while has_grad_ is
 // set, laid out like the node's value.
 
 #include "autograd/node.h"
@@ -16,7 +16,7 @@ namespace xgrad::nn::detail {
 template <class T>
 T* grad_data(const Tensor& p) {
     Node* n = p.node();
-    if (n == nullptr || !(n->flags_ & Node::kHasGrad)) return nullptr;
+    if (n == nullptr || !n->has_grad_) return nullptr;
     return static_cast<T*>(n->grad_.get(n->value_.nbytes()));
 }
 
