@@ -1,10 +1,13 @@
 #pragma once
-// Umbrella header of xgrad::nn: modules, layers, initialisation, losses, optimizers.
+// Umbrella header of xgrad::nn: modules, layers, initialisation, losses, optimizers,
+// checkpoints and the fit() training loop.
 
 #include "autograd/autograd.h"
 #include "nn/activation.h"
+#include "nn/checkpoint.h"
 #include "nn/clip_grad.h"
 #include "nn/dropout.h"
+#include "nn/fit.h"
 #include "nn/init.h"
 #include "nn/linear.h"
 #include "nn/loss.h"

@@ -268,7 +268,11 @@ NamedTensors load(const std::string& path) {
 }
 
 void load_into(const std::string& path, const NamedTensors& targets, bool strict) {
-    const NamedTensors file = load(path);
+    assign(load(path), targets, "load_into: " + path, strict);
+}
+
+void assign(const NamedTensors& file, const NamedTensors& targets, const std::string& context,
+            bool strict) {
     std::unordered_map<std::string, std::size_t> in_file;
     for (std::size_t i = 0; i < file.size(); ++i) in_file.emplace(file[i].first, i);
 
@@ -314,7 +318,7 @@ void load_into(const std::string& path, const NamedTensors& targets, bool strict
         }
     }
     if (!problems.empty()) {
-        std::string msg = "load_into: " + path + ": " + std::to_string(problems.size()) +
+        std::string msg = context + ": " + std::to_string(problems.size()) +
                           (problems.size() == 1 ? " mismatch" : " mismatches") +
                           ", nothing was changed:";
         for (const std::string& p : problems) msg += "\n  " + p;

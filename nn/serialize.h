@@ -64,6 +64,14 @@ NamedTensors load(const std::string& path);
 ///   io::load_into("model.xgt", model.named_parameters());
 void load_into(const std::string& path, const NamedTensors& targets, bool strict = true);
 
+/// load_into for tensors already read (from load or decode): the same checks, the same
+/// all-or-nothing copy. The error message starts with `context`, e.g. "load_into: model.xgt".
+/// Example (a file of two parts, one of them filtered out first):
+///   NamedTensors stored = io::load(path);
+///   io::assign(only_model_entries(stored), model.named_parameters(), "restore: " + path);
+void assign(const NamedTensors& stored, const NamedTensors& targets, const std::string& context,
+            bool strict = true);
+
 /// The bytes of a file holding `tensors` (what save writes). Same checks as save.
 std::vector<unsigned char> encode(const NamedTensors& tensors);
 

@@ -1,5 +1,6 @@
 #include "nn/optim/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -91,6 +92,7 @@ void Optimizer::load_state(const std::vector<NamedTensor>& state) {
     const std::vector<BufferSpec> specs = buffer_specs();
     // Validate everything first, so a bad entry leaves the state as it was.
     std::vector<std::pair<std::size_t, std::size_t>> where;
+    std::vector<std::vector<bool>> given(params_.size(), std::vector<bool>(specs.size(), false));
     for (const auto& [key, t] : state) {
         const std::size_t dot = key.rfind('.');
         const std::string param = dot == std::string::npos ? "" : key.substr(0, dot);
@@ -105,6 +107,10 @@ void Optimizer::load_state(const std::vector<NamedTensor>& state) {
         if (!t.defined()) {
             throw std::invalid_argument(name_ + ": state entry \"" + key + "\" is undefined");
         }
+        if (given[i][b]) {
+            throw std::invalid_argument(name_ + ": state entry \"" + key + "\" appears twice");
+        }
+        given[i][b] = true;
         const Shape expected = specs[b].scalar ? Shape{} : params_[i].shape();
         const DType dtype = specs[b].scalar ? f64 : params_[i].dtype();
         if (t.shape() != expected || t.dtype() != dtype) {
@@ -115,10 +121,37 @@ void Optimizer::load_state(const std::vector<NamedTensor>& state) {
         }
         where.emplace_back(i, b);
     }
+    // NOTE: a step uses all of a parameter's buffers at once (Adam reads m and v at step t), so
+    // a partial set would leave it reading a buffer that does not exist.
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+        const auto n = std::count(given[i].begin(), given[i].end(), true);
+        if (n == 0 || static_cast<std::size_t>(n) == specs.size()) continue;
+        for (std::size_t b = 0; b < specs.size(); ++b) {
+            if (!given[i][b]) {
+                throw std::invalid_argument(name_ + ": state of parameter \"" + names_[i] +
+                                            "\" lacks \"" + names_[i] + "." + specs[b].name +
+                                            "\" (expected all of its buffers or none)");
+            }
+        }
+    }
+    for (std::vector<Tensor>& bs : buffers_) bs.clear();
     for (std::size_t k = 0; k < state.size(); ++k) {
         const auto [i, b] = where[k];
         create_buffer(i, b).mutable_value() = state[k].second.value();
     }
+}
+
+std::vector<NamedTensor> Optimizer::state_layout() const {
+    const std::vector<BufferSpec> specs = buffer_specs();
+    std::vector<NamedTensor> out;
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+        for (const BufferSpec& spec : specs) {
+            const Tensor& p = params_[i];
+            out.emplace_back(names_[i] + "." + spec.name,
+                             spec.scalar ? zeros(Shape{}, f64) : zeros(p.shape(), p.dtype()));
+        }
+    }
+    return out;
 }
 
 }  // namespace xgrad::nn::optim

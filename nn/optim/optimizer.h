@@ -42,9 +42,18 @@ class Optimizer {
     /// The state tensors created so far, named "<parameter>.<buffer>". The tensors are the
     /// optimizer's own (writing into them changes its state).
     std::vector<NamedTensor> state() const;
-    /// Restores state as state() returned it. Throws std::invalid_argument for an unknown
-    /// parameter or buffer name, or a shape or dtype that does not fit.
+    /// Replaces the state with `state`, as state() returned it: values are copied, and a
+    /// parameter without entries has no state afterwards (as if it had never stepped). Checks
+    /// everything first and changes nothing when it throws std::invalid_argument: for an unknown
+    /// parameter or buffer name, a repeated entry, a shape or dtype that does not fit, or a
+    /// parameter given some of its buffers but not all.
     void load_state(const std::vector<NamedTensor>& state);
+    /// Zero tensors for every buffer of every parameter, named, shaped and typed as state()
+    /// shows them once every parameter has stepped: the targets to read a saved state into.
+    /// Example:
+    ///   Adam(net->named_parameters()).state_layout()   // "0.weight.step" (), "0.weight.exp_avg"
+    ///                                                  // (in, out), "0.weight.exp_avg_sq", ...
+    std::vector<NamedTensor> state_layout() const;
 
    protected:
     /// Parameters named "0", "1", ... in state().

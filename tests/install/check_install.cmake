@@ -18,7 +18,8 @@ execute_process(COMMAND ${CMAKE_COMMAND} --build "${WORK_DIR}/build"
 if(rc)
   message(FATAL_ERROR "building the consumer failed:\n${out}\n${err}")
 endif()
-execute_process(COMMAND "${WORK_DIR}/build/consumer" RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+execute_process(COMMAND "${WORK_DIR}/build/consumer" WORKING_DIRECTORY "${WORK_DIR}"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out)
 message(STATUS "${out}")
 if(rc)
   message(FATAL_ERROR "the consumer computed wrong values: ${out}")

@@ -1,4 +1,4 @@
-// io::save / load / load_into: round trips, the documented byte layout, atomic writes, and
+// io::save / load / load_into / assign: round trips, the documented byte layout, atomic writes, and
 // all-or-nothing loading into existing tensors.
 
 #include "nn/serialize.h"
@@ -222,6 +222,21 @@ TEST(LoadInto, ACorruptFileChangesNothing) {
     Tensor w = zeros({2});
     EXPECT_THROW_MSG(load_into(path, {{"w", w}}), std::runtime_error, "checksum mismatch");
     EXPECT_EQ(w.to_vector(), (std::vector<double>{0, 0}));
+}
+
+TEST(Assign, CopiesDecodedTensorsWithLoadIntosChecksAndTheGivenContext) {
+    const NamedTensors stored = {{"w", tensor({1, 2})}, {"b", tensor({3.0}, f64)}};
+    Tensor w = zeros({2});
+    Tensor b = zeros({1}, f64);
+    assign(stored, {{"b", b}, {"w", w}}, "restore: mem");
+    EXPECT_EQ(w.to_vector(), (std::vector<double>{1, 2}));
+    EXPECT_EQ(b.to_vector(), (std::vector<double>{3}));
+    Tensor wrong = full({3}, 9);
+    EXPECT_THROW_MSG(assign(stored, {{"w", wrong}}, "restore: mem"), std::runtime_error,
+                     "restore: mem: 2 mismatches, nothing was changed:",
+                     "\"w\": shape differs (got (2) in the file, expected (3))",
+                     "\"b\": in the file but not among the targets");
+    EXPECT_EQ(wrong.to_vector(), (std::vector<double>{9, 9, 9}));
 }
 
 }  // namespace

@@ -118,6 +118,57 @@ TEST(Adam, LoadedStateResumesBiasCorrection) {
     EXPECT_EQ(a.to_vector(), b.to_vector());
 }
 
+TEST(Adam, LoadStateReplacesTheWholeState) {
+    Tensor p = tensor({1, 2}, Shape{2}, f32, true), q = tensor({3}, Shape{1}, f32, true);
+    Adam opt(std::vector<NamedTensor>{{"w", p}, {"b", q}}, AdamOptions(1e-3));
+    set_grad(p, {1, 1});
+    set_grad(q, {1});
+    opt.step();
+    std::vector<NamedTensor> only_w;
+    for (const auto& [name, t] : opt.state()) {
+        if (name.rfind("w.", 0) == 0) only_w.emplace_back(name, t.detach());
+    }
+    opt.step();  // w.step is now 2
+    opt.load_state(only_w);
+    std::vector<std::string> names;
+    for (const auto& s : opt.state()) names.push_back(s.first);
+    EXPECT_EQ(names, (std::vector<std::string>{"w.step", "w.exp_avg", "w.exp_avg_sq"}));
+    EXPECT_EQ(opt.state()[0].second.item(), 1.0);  // the saved value, copied
+    only_w[0].second.mutable_value().set(0, 7.0);
+    EXPECT_EQ(opt.state()[0].second.item(), 1.0);
+}
+
+TEST(Adam, LoadStateRefusesAPartialOrRepeatedBufferSetAndChangesNothing) {
+    Tensor p = tensor({1, 2}, Shape{2}, f32, true);
+    Adam opt(std::vector<NamedTensor>{{"w", p}}, AdamOptions(1e-3));
+    set_grad(p, {1, 1});
+    opt.step();
+    EXPECT_THROW_MSG(opt.load_state({{"w.step", scalar(5, f64)}, {"w.exp_avg", zeros({2})}}),
+                     std::invalid_argument,
+                     "Adam: state of parameter \"w\" lacks \"w.exp_avg_sq\" (expected all of "
+                     "its buffers or none)");
+    EXPECT_THROW_MSG(opt.load_state({{"w.step", scalar(5, f64)}, {"w.step", scalar(6, f64)}}),
+                     std::invalid_argument, "state entry \"w.step\" appears twice");
+    EXPECT_EQ(opt.state()[0].second.item(), 1.0);
+}
+
+TEST(Adam, StateLayoutNamesEveryBufferOfEveryParameter) {
+    Tensor p = zeros(Shape{2, 3}, f32, true), q = zeros(Shape{3}, f32, true);
+    Adam opt(std::vector<NamedTensor>{{"fc.weight", p}, {"fc.bias", q}});
+    const std::vector<NamedTensor> layout = opt.state_layout();
+    std::vector<std::string> got;
+    for (const auto& [name, t] : layout) {
+        got.push_back(name + " " + t.shape().str() + " " + dtype_name(t.dtype()));
+    }
+    EXPECT_EQ(got, (std::vector<std::string>{
+                       "fc.weight.step () float64", "fc.weight.exp_avg (2,3) float32",
+                       "fc.weight.exp_avg_sq (2,3) float32", "fc.bias.step () float64",
+                       "fc.bias.exp_avg (3) float32", "fc.bias.exp_avg_sq (3) float32"}));
+    EXPECT_TRUE(opt.state().empty());  // a layout, not state
+    opt.load_state(layout);            // and a valid state to load
+    EXPECT_EQ(opt.state().size(), 6u);
+}
+
 TEST(Adam, HyperparametersAreValidated) {
     Tensor p = zeros(Shape{1}, f32, true);
     EXPECT_THROW_MSG(Adam({p}, AdamOptions(NAN)), std::invalid_argument, "Adam", "learning rate");

@@ -1,0 +1,90 @@
+// Integration test: the demo's Fashion-MNIST run (examples/fashion_mnist.h) on a few hundred
+// images of the real files, for a few epochs. It needs Debian's dataset-fashion-mnist (which
+// `bash cmake/run.sh test` installs) and fails, rather than skips, without it.
+
+#include "examples/fashion_mnist.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "nn/serialize.h"
+#include "tests/nn/data/test_files.h"
+#include "tests/support/check.h"
+
+namespace xgrad::examples {
+namespace {
+
+using xgrad::testing::TempDir;
+
+TEST(FashionMnist, ASmallRunLearnsSavesReloadsAndWritesItsFiles) {
+    TempDir dir;
+    FashionOptions opts;
+    opts.train_limit = 600;
+    opts.test_limit = 400;
+    opts.epochs = 3;
+    opts.batch_size = 32;
+    opts.lr = 2e-3;
+    std::ostringstream out;
+    opts.out = &out;
+    FashionResult r;
+    try {
+        r = train_fashion_mnist(dir.file("out"), opts);
+    } catch (const std::exception& e) {
+        FAIL() << e.what()
+               << "\n(this test needs the Fashion-MNIST files of Debian's dataset-fashion-mnist "
+                  "in "
+               << opts.data_dir << "; `bash cmake/run.sh test` installs the package)";
+    }
+    SCOPED_TRACE(out.str());
+    EXPECT_EQ(r.train_images, 600u);
+    EXPECT_EQ(r.test_images, 400u);
+    ASSERT_EQ(r.history.size(), 3u);
+    EXPECT_LT(r.history[2].train_loss, r.history[0].train_loss);
+    EXPECT_GT(r.test_accuracy, 0.5);  // chance is 0.1
+    std::printf("test accuracy %.4f on %zu images\n", r.test_accuracy, r.test_images);
+    EXPECT_EQ(r.history[2].test_accuracy, r.test_accuracy);
+    EXPECT_TRUE(r.same_predictions);
+    EXPECT_EQ(r.reloaded_test_accuracy, r.test_accuracy);
+
+    // The files, next to each other in the output directory.
+    EXPECT_EQ(r.model_path, dir.file("out/fashion_mnist_model.xgt"));
+    EXPECT_EQ(r.metrics_path, dir.file("out/fashion_mnist_metrics.csv"));
+    EXPECT_TRUE(r.plot_path == dir.file("out/fashion_mnist_loss.png") ||
+                r.plot_path == dir.file("out/fashion_mnist_loss.svg"))
+        << r.plot_path;
+    EXPECT_GT(std::filesystem::file_size(r.plot_path), 1000u);
+    std::ifstream csv(r.metrics_path);
+    std::string line;
+    std::size_t lines = 0;
+    while (std::getline(csv, line)) ++lines;
+    EXPECT_EQ(lines, 4u);  // the header and 3 epochs
+    std::vector<std::string> names;
+    for (const auto& [name, t] : io::load(r.model_path)) names.push_back(name);
+    ASSERT_EQ(names.size(), 4u + 1u + 12u);  // model, the optimizer marker, Adam's state
+    EXPECT_EQ(names[0], "model.0.weight");
+
+    // What it printed: the epochs, the reload, the time per epoch, the files.
+    const std::string text = out.str();
+    for (const char* part : {"600 training and 400 test images", "epoch 3/3: train loss ",
+                             "(identical predictions)", " s per epoch", "loss curve: "}) {
+        EXPECT_NE(text.find(part), std::string::npos) << part;
+    }
+}
+
+TEST(FashionMnist, MissingDataIsAClearError) {
+    TempDir dir;
+    FashionOptions opts;
+    opts.data_dir = dir.file("no-such-dir");
+    std::ostringstream out;
+    opts.out = &out;
+    EXPECT_THROW_MSG(train_fashion_mnist(dir.file("out"), opts), std::runtime_error,
+                     dir.file("no-such-dir") + "/train-images-idx3-ubyte.gz");
+    EXPECT_EQ(run_fashion_mnist(dir.file("out"), opts), 1);
+}
+
+}  // namespace
+}  // namespace xgrad::examples
