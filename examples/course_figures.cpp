@@ -19,17 +19,7 @@ int main(int argc, char** argv) {
             "(sudo apt-get install graphviz)\n");
     }
 
-    std::printf("\nThe two-weight sigmoid net of notes 000/002, backward traced:\n\n");
-    Tensor x = scalar(1.0, f64).set_name("x");
-    Tensor w1 = scalar(0.5, f64, true).set_name("w1");
-    Tensor w2 = scalar(-1.5, f64, true).set_name("w2");
-    Tensor ystar = scalar(1.0, f64).set_name("y*");
-    Tensor z1 = (x * w1).set_name("z1");
-    Tensor a1 = sigmoid(z1).set_name("a1");
-    Tensor z2 = (a1 * w2).set_name("z2");
-    Tensor a2 = sigmoid(z2).set_name("a2");
-    Tensor loss = (0.5 * square((a2 - ystar).set_name("a2 - y*"))).set_name("Loss");
-    BackwardTraceGuard trace(std::cout);
-    loss.backward();
+    std::printf("\n");
+    examples::print_traced_two_weight_net(std::cout);
     return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -73,6 +74,23 @@ inline std::vector<std::string> write_course_figures(const std::string& dir) {
         }
     }
     return written;
+}
+
+/// The two-weight sigmoid net of notes 000/002 at x = 1, w1 = 0.5, w2 = -1.5, y* = 1, with its
+/// backward traced: the chain rule as the engine applies it.
+inline void print_traced_two_weight_net(std::ostream& os) {
+    os << "The two-weight sigmoid net of notes 000/002, backward traced:\n\n";
+    Tensor x = scalar(1.0, f64).set_name("x");
+    Tensor w1 = scalar(0.5, f64, true).set_name("w1");
+    Tensor w2 = scalar(-1.5, f64, true).set_name("w2");
+    Tensor ystar = scalar(1.0, f64).set_name("y*");
+    Tensor z1 = (x * w1).set_name("z1");
+    Tensor a1 = sigmoid(z1).set_name("a1");
+    Tensor z2 = (a1 * w2).set_name("z2");
+    Tensor a2 = sigmoid(z2).set_name("a2");
+    Tensor loss = (0.5 * square((a2 - ystar).set_name("a2 - y*"))).set_name("Loss");
+    BackwardTraceGuard trace(os);
+    loss.backward();
 }
 
 }  // namespace xgrad::examples

@@ -193,46 +193,4 @@ inline TwoWeightNet two_weight_net(Report& r, const TwoWeightNetInput& in,
     return n;
 }
 
-/// The demo's entry points: print to std::cout.
-inline void print_figure4() {
-    Report r(std::cout);
-    figure4(r);
-    r << "\n";
-}
-inline void print_figure5() {
-    Report r(std::cout);
-    figure5(r);
-    r << "\n";
-}
-inline void print_quadratic_form() {
-    Report r(std::cout);
-    r << "Note 000 section 3: ";
-    quadratic_form(r);
-    r << "\n";
-}
-inline void print_two_weight_net(double xv, double w1v, double w2v, double ystar) {
-    Report r(std::cout);
-    r << "Notes 000/002: z1 = x*w1, a1 = s(z1), z2 = a1*w2, a2 = s(z2), Loss = 1/2 (a2 - y*)^2\n";
-    two_weight_net(r, {xv, w1v, w2v, ystar, /*alpha=*/0.5});
-    r << "\n";
-}
-
-/// Note 000: the perceptron as one neuron with the step activation: its gradient is 0.
-inline void print_step_neuron() {
-    Tensor w = tensor({2, -2}, f64, true);
-    Tensor x = tensor({-1, 2}, f64);
-    Tensor z = matmul(w, x);
-    Tensor loss = 0.5 * square(step(z) - 1.0);
-    loss.backward();
-    std::printf(
-        "Note 000: one neuron, g = step (1 if z >= 0 else -1), w = (2, -2), x = (-1, 2), "
-        "y* = 1\n");
-    std::printf(
-        "  z = w.x = %g (the notes print g(-5); 2*-1 + -2*2 = -6), g(z) = %g, "
-        "Loss = %g\n",
-        z.item(), step(z).item(), loss.item());
-    std::printf("  dLoss/dw = %s: g'(z) = 0, so a gradient step leaves w = (2, -2)\n\n",
-                format_values(w.grad().value()).c_str());
-}
-
 }  // namespace xgrad::examples
