@@ -114,6 +114,29 @@ std::string folded_expression(const FoldedScalar& f, const std::string& x, int p
     return f.scalar_left ? c + sym + x : x + sym + c;
 }
 
+std::string escape_xml(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
 std::string format_number(double v, int precision) {
     if (std::isnan(v)) return "nan";
     if (std::isinf(v)) return v > 0 ? "inf" : "-inf";

@@ -41,6 +41,8 @@ bool folded_scalar(const Node& node, FoldedScalar& out);
 std::string folded_expression(const FoldedScalar& f, const std::string& x, int precision);
 
 // ---- Formatting ----
+/// `s` with &, <, > and " escaped: for Graphviz HTML labels and SVG text.
+std::string escape_xml(const std::string& s);
 /// `v` with `precision` significant digits ("%.*g"): "20", "0.1196", "-inf", "nan".
 std::string format_number(double v, int precision);
 /// Values ("5", "[1, 2]", "[[1, 2], [3, 4]]") up to `max_values` elements; beyond, a summary

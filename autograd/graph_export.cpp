@@ -30,29 +30,6 @@ namespace {
 constexpr const char* kGreen = "darkgreen";
 constexpr const char* kRed = "red";
 
-std::string escape_html(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
-}
-
 const Node* checked_root(const Tensor& root, const char* what) {
     if (!root.defined()) throw std::invalid_argument(std::string(what) + ": undefined tensor");
     return root.node();
@@ -72,7 +49,7 @@ std::string label(const Node* n, const DotOptions& o) {
         }
         title = name.empty() ? op : name + " (" + op + ")";
     }
-    std::string s = "<<b>" + escape_html(title) + "</b>";
+    std::string s = "<<b>" + detail::escape_xml(title) + "</b>";
     if (o.show_shapes) {
         std::string kind = leaf ? (n->requires_grad() ? "parameter " : "constant ") : "";
         if (!leaf && !name.empty()) kind.clear();
@@ -81,13 +58,14 @@ std::string label(const Node* n, const DotOptions& o) {
     }
     if (o.show_values) {
         s += "<br/><font color=\"" + std::string(kGreen) + "\">" +
-             escape_html(detail::format_array(n->value(), o.max_values, o.precision)) + "</font>";
+             detail::escape_xml(detail::format_array(n->value(), o.max_values, o.precision)) +
+             "</font>";
     }
     // A kept gradient: leaves after backward, interior nodes marked retain_grad.
     const bool kept = leaf || (n->flags_ & Node::kRetainGrad);
     if (o.show_grads && kept && n->has_grad_) {
         s += "<br/><font color=\"" + std::string(kRed) + "\">grad " +
-             escape_html(detail::format_array(n->grad_copy(), o.max_values, o.precision)) +
+             detail::escape_xml(detail::format_array(n->grad_copy(), o.max_values, o.precision)) +
              "</font>";
     }
     if (n->flags_ & Node::kReleased) {
@@ -141,8 +119,8 @@ std::string to_dot(const Tensor& root_tensor, const DotOptions& options) {
        << "  node [fontname=\"Helvetica\", fontsize=11];\n"
        << "  edge [color=gray40, arrowsize=0.7];\n";
     if (!options.title.empty()) {
-        os << "  labelloc=t;\n  fontname=\"Helvetica\";\n  label=<<b>" << escape_html(options.title)
-           << "</b>>;\n";
+        os << "  labelloc=t;\n  fontname=\"Helvetica\";\n  label=<<b>"
+           << detail::escape_xml(options.title) << "</b>>;\n";
     }
     for (std::size_t k = 0; k < drawn; ++k) {
         const Node* n = order[k];

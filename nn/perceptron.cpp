@@ -522,6 +522,17 @@ int Perceptron::predict(const std::vector<double>& x) const {
                        [](auto& engine, const std::string&) { return engine.classify(0); });
 }
 
+namespace {
+// A trace of num_steps > 0 steps needs at least one point to step through.
+void check_has_points(const char* who, const Problem& p, std::size_t num_steps) {
+    if (num_steps > 0 && p.size() == 0) {
+        throw std::invalid_argument(std::string(who) + ": no points to step through (got 0, " +
+                                    "expected at least 1 for " + std::to_string(num_steps) +
+                                    " steps)");
+    }
+}
+}  // namespace
+
 PerceptronStep Perceptron::step(const std::vector<double>& x, int label) {
     return trace({x}, {label}, 1).front();
 }
@@ -531,11 +542,7 @@ std::vector<PerceptronStep> Perceptron::trace(const std::vector<std::vector<doub
                                               std::size_t num_steps) {
     const char* who = "Perceptron::trace";
     const Problem p = binary_problem(who, weights_, bias_, points, labels);
-    if (num_steps > 0 && p.size() == 0) {
-        throw std::invalid_argument(std::string(who) + ": no points to step through (got 0, " +
-                                    "expected at least 1 for " + std::to_string(num_steps) +
-                                    " steps)");
-    }
+    check_has_points(who, p, num_steps);
     return with_engine(who, p, PerceptronArithmetic::Auto, [&](auto& engine, const std::string&) {
         const std::vector<RawStep> raw = run_trace(engine, p.size(), num_steps);
         std::vector<PerceptronStep> out;
@@ -676,11 +683,7 @@ std::vector<MulticlassStep> MulticlassPerceptron::trace(
     std::size_t num_steps) {
     const char* who = "MulticlassPerceptron::trace";
     const Problem p = multiclass_problem(who, weights_, bias_, points, labels);
-    if (num_steps > 0 && p.size() == 0) {
-        throw std::invalid_argument(std::string(who) + ": no points to step through (got 0, " +
-                                    "expected at least 1 for " + std::to_string(num_steps) +
-                                    " steps)");
-    }
+    check_has_points(who, p, num_steps);
     return with_engine(who, p, PerceptronArithmetic::Auto, [&](auto& engine, const std::string&) {
         const std::vector<RawStep> raw = run_trace(engine, p.size(), num_steps);
         std::vector<MulticlassStep> out;

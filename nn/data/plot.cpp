@@ -11,6 +11,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "autograd/debug.h"
 #include "nn/data/file_util.h"
 
 extern char** environ;
@@ -43,30 +44,6 @@ std::string num(double v) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.6g", v);
     return buf;
-}
-
-// Text for SVG: &, <, > and quotes escaped.
-std::string xml(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
 }
 
 // A gnuplot single-quoted string: a quote inside is doubled.
@@ -116,7 +93,7 @@ std::string svg(const std::vector<EpochMetrics>& rows, const std::string& title)
     s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
     if (!title.empty()) {
         s += "<text x=\"" + num(kW / 2) + "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" +
-             xml(title) + "</text>\n";
+             xgrad::detail::escape_xml(title) + "</text>\n";
     }
     for (int p = 0; p < 2; ++p) {
         const Panel& panel = kPanels[p];
