@@ -97,7 +97,10 @@ std::string svg(const std::vector<EpochMetrics>& rows, const std::string& title)
     }
     for (int p = 0; p < 2; ++p) {
         const Panel& panel = kPanels[p];
-        const auto [y0, y1] = y_range(rows, panel, /*accuracy=*/p == 1);
+        // Plain locals, not a structured binding: lambdas cannot capture those before C++20
+        // (g++ accepts it, clang rejects it).
+        const auto y_lim = y_range(rows, panel, /*accuracy=*/p == 1);
+        const double y0 = y_lim.first, y1 = y_lim.second;
         const double left = p * kPanelW + kLeft, right = (p + 1) * kPanelW - kRight;
         const double top = kTop, bottom = kH - kBottom;
         auto px = [&](double x) { return left + (x - x0) / (x1 - x0) * (right - left); };
