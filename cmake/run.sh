@@ -8,11 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# dataset-fashion-mnist is a build package: the integration test trains on the real files.
+# Everything the tests use, so none of them skips on a fresh machine: dataset-fashion-mnist
+# (the integration test trains on the real files), graphviz and gnuplot-nox (the rendering
+# tests of the course figures and the loss curve).
 build_packages=(cmake ninja-build ccache g++ libxtensor-dev libxtensor-blas-dev libxsimd-dev
                 xtl-dev libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
-                dataset-fashion-mnist)
-demo_packages=(gnuplot-nox graphviz)
+                dataset-fashion-mnist graphviz gnuplot-nox)
 
 ensure_packages() {
     local missing=()
@@ -35,7 +36,7 @@ export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 
 case "${1:-}" in
     demo)
-        ensure_packages "${build_packages[@]}" "${demo_packages[@]}"
+        ensure_packages "${build_packages[@]}"
         cmake --preset release >/dev/null
         cmake --build --preset release
         mkdir -p out
