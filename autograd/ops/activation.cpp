@@ -88,7 +88,8 @@ void softmax_forward(const T* x, T* y, const AxisView& v, bool log) {
                 const T xj = xs[j * v.inner];
                 if (xj > m || xj != xj) m = xj;  // NaN wins, so it propagates
             }
-            if (std::isinf(m)) m = 0;  // all -inf (or +inf): shifting by inf would give nan
+            // NOTE: no special case for an infinite max: x - m is then NaN somewhere in the row
+            // and the whole row becomes NaN, as in PyTorch (a row of +inf or only -inf).
             double s = 0;
             for (std::size_t j = 0; j < v.n; ++j) s += std::exp(double(xs[j * v.inner] - m));
             const double ls = std::log(s);

@@ -224,6 +224,22 @@ TEST(Ieee, MaxPropagatesNan) {
     EXPECT_EQ(rows[1], 3.0);
 }
 
+TEST(Ieee, SoftmaxOfARowWithPlusInfOrOnlyMinusInfIsNanAndOtherRowsAreUntouched) {
+    const double inf = std::numeric_limits<double>::infinity();
+    // rows: (+inf, 1), (-inf, -inf), (-inf, 0): only the last is a proper distribution
+    const Tensor x = tensor({inf, 1, -inf, -inf, -inf, 0}, {3, 2}, f64);
+    const std::vector<double> p = softmax(x, 1).to_vector();
+    const std::vector<double> lp = log_softmax(x, 1).to_vector();
+    for (int i = 0; i < 4; ++i) {
+        EXPECT_TRUE(std::isnan(p[i])) << i;
+        EXPECT_TRUE(std::isnan(lp[i])) << i;
+    }
+    EXPECT_EQ(p[4], 0.0);
+    EXPECT_EQ(p[5], 1.0);
+    EXPECT_EQ(lp[4], -inf);
+    EXPECT_EQ(lp[5], 0.0);
+}
+
 TEST(Ieee, ReluPropagatesNan) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     for (DType dt : {f64, f32}) {
