@@ -4,6 +4,7 @@
 #   bash cmake/run.sh demo       build and run the demo
 #   bash cmake/run.sh test       build and run every test (Release)
 #   bash cmake/run.sh sanitize   build and run every test under address+undefined sanitizers
+#   bash cmake/run.sh tsan       build and run every test under the thread sanitizer
 #   bash cmake/run.sh bench      build and run the benchmarks (one thread)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +55,12 @@ case "${1:-}" in
         cmake --build --preset asan
         ctest --preset asan
         ;;
+    tsan)
+        ensure_packages "${build_packages[@]}"
+        cmake --preset tsan >/dev/null
+        cmake --build --preset tsan
+        ctest --preset tsan
+        ;;
     bench)
         ensure_packages "${build_packages[@]}"
         cmake --preset release >/dev/null
@@ -61,7 +68,7 @@ case "${1:-}" in
         for b in build/bench/bench_*; do "$b" --benchmark_min_time=0.2; done
         ;;
     *)
-        echo "usage: bash cmake/run.sh demo|test|sanitize|bench" >&2
+        echo "usage: bash cmake/run.sh demo|test|sanitize|tsan|bench" >&2
         exit 2
         ;;
 esac
