@@ -35,6 +35,14 @@ ensure_packages() {
 # only compete with the process's own threads.
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 
+# Installs what is missing, configures, builds and runs ctest with one preset.
+suite() {
+    ensure_packages "${build_packages[@]}"
+    cmake --preset "$1" >/dev/null
+    cmake --build --preset "$1"
+    ctest --preset "$1"
+}
+
 case "${1:-}" in
     demo)
         ensure_packages "${build_packages[@]}"
@@ -43,24 +51,9 @@ case "${1:-}" in
         mkdir -p out
         ./build/examples/demo out
         ;;
-    test)
-        ensure_packages "${build_packages[@]}"
-        cmake --preset release >/dev/null
-        cmake --build --preset release
-        ctest --preset release
-        ;;
-    sanitize)
-        ensure_packages "${build_packages[@]}"
-        cmake --preset asan >/dev/null
-        cmake --build --preset asan
-        ctest --preset asan
-        ;;
-    tsan)
-        ensure_packages "${build_packages[@]}"
-        cmake --preset tsan >/dev/null
-        cmake --build --preset tsan
-        ctest --preset tsan
-        ;;
+    test) suite release ;;
+    sanitize) suite asan ;;
+    tsan) suite tsan ;;
     bench)
         ensure_packages "${build_packages[@]}"
         cmake --preset release >/dev/null

@@ -131,12 +131,6 @@ Tensor reduce(const Tensor& items, Reduction reduction) {
     return mean(items);
 }
 
-// Runs f(T{}) in the input's dtype.
-template <class F>
-decltype(auto) typed(const Array& a, F&& f) {
-    return dispatch(a.dtype(), std::forward<F>(f));
-}
-
 }  // namespace
 
 // ---- Squared errors: composites, the engine differentiates them. ----
@@ -189,7 +183,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction
                  [t](const Array& x, const std::vector<double>& scale) {
                      // d/dp = (p - y) / (p (1 - p)), the denominator kept >= 1e-12
                      Array d = Array::empty(x.dtype(), x.shape());
-                     typed(x, [&](auto tag) {
+                     dispatch(x.dtype(), [&](auto tag) {
                          using T = decltype(tag);
                          const T *pp = x.data<T>(), *yy = t.value().data<T>();
                          T* o = d.data<T>();
@@ -219,7 +213,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
                  [t](const Array& in, const std::vector<double>& scale) {
                      // d/dx = sigmoid(x) - y
                      Array d = Array::empty(in.dtype(), in.shape());
-                     typed(in, [&](auto tag) {
+                     dispatch(in.dtype(), [&](auto tag) {
                          using T = decltype(tag);
                          const T *xx = in.data<T>(), *yy = t.value().data<T>();
                          T* o = d.data<T>();
@@ -243,7 +237,7 @@ Tensor cross_entropy(const Tensor& logits, const Indices& target, Reduction redu
     std::vector<double> items(n);
     // The softmax is kept for the backward, which then needs no exp of its own.
     auto probs = std::make_shared<Array>(Array::empty(logits.dtype(), logits.shape()));
-    typed(logits.value(), [&](auto tag) {
+    dispatch(logits.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T* x = logits.value().data<T>();
         T* p = probs->data<T>();
@@ -264,7 +258,7 @@ Tensor cross_entropy(const Tensor& logits, const Indices& target, Reduction redu
                  [target, n, c, probs](const Array& in, const std::vector<double>& scale) {
                      // d/dx_ij = softmax(x_i)_j - [j == t_i], times dL/dl_i
                      Array d = Array::empty(in.dtype(), in.shape());
-                     typed(in, [&](auto tag) {
+                     dispatch(in.dtype(), [&](auto tag) {
                          using T = decltype(tag);
                          const T* p = probs->data<T>();
                          T* o = d.data<T>();
@@ -330,7 +324,7 @@ Tensor multi_margin_loss(const Tensor& scores, const Indices& target, Reduction 
                      // x_t; NOTE: a term exactly at the kink counts as not violating (gradient 0,
                      // as relu).
                      Array d(in.dtype(), in.shape());
-                     typed(in, [&](auto tag) {
+                     dispatch(in.dtype(), [&](auto tag) {
                          using T = decltype(tag);
                          const T* x = in.data<T>();
                          T* o = d.data<T>();
