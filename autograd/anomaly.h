@@ -45,7 +45,7 @@ inline bool anomaly_possible() {
 /// NOTE: no default constructor, so a braced argument (`sum(x, {})`, `sum(x, {0})`) can never
 /// convert to a CallSite and make an overload ambiguous.
 class CallSite {
-   public:
+public:
     struct Tag {
         explicit Tag() = default;
     };
@@ -64,7 +64,7 @@ class CallSite {
     CallSite& operator=(const CallSite&) = delete;
     const SourceLocation& location() const { return location_; }
 
-   private:
+private:
     void enter() noexcept;
     void leave() noexcept;
     SourceLocation location_;
@@ -74,14 +74,14 @@ class CallSite {
 /// The first operand of the overloaded operators: a `const Tensor&` that also captures the
 /// caller's line (an operator cannot take a defaulted argument). Converts implicitly from Tensor.
 class TensorArg {
-   public:
+public:
     TensorArg(const Tensor& tensor, const char* file = __builtin_FILE(),
               int line = __builtin_LINE()) noexcept
         : tensor_(tensor), site_(CallSite::Tag{}, file, line) {}
     operator const Tensor&() const { return tensor_; }
     const Tensor& get() const { return tensor_; }
 
-   private:
+private:
     const Tensor& tensor_;
     CallSite site_;
 };
@@ -89,7 +89,7 @@ class TensorArg {
 /// The error anomaly mode throws: what() names the op, the phase, the non-finite values, the
 /// input shapes and where the node was created.
 class AnomalyError : public std::runtime_error {
-   public:
+public:
     AnomalyError(const std::string& message, std::string op, bool backward, SourceLocation location)
         : std::runtime_error(message),
           op_(std::move(op)),
@@ -102,7 +102,7 @@ class AnomalyError : public std::runtime_error {
     /// Where the user's code created the node (file and line; line 0 if unknown).
     const SourceLocation& location() const { return location_; }
 
-   private:
+private:
     std::string op_;
     bool backward_;
     SourceLocation location_;
@@ -119,13 +119,13 @@ bool anomaly_enabled();
 /// Example:
 ///   { DetectAnomalyGuard anomaly; Tensor y = log(x); }  // x == 0: throws "log: forward ..."
 class DetectAnomalyGuard {
-   public:
+public:
     DetectAnomalyGuard();
     ~DetectAnomalyGuard();
     DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;
     DetectAnomalyGuard& operator=(const DetectAnomalyGuard&) = delete;
 
-   private:
+private:
     bool previous_;
 };
 

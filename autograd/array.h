@@ -45,7 +45,7 @@ struct Storage {
 ///   Array a = Array::from_values(f64, {2, 2}, {1, 2, 3, 4});
 ///   a.at({1, 0}) == 3;  a.data<double>()[3] == 4;  a.shape().str() == "(2,2)"
 class Array {
-   public:
+public:
     /// An undefined array (no dtype, no data); `defined()` is false.
     Array() : defined_(false) { storage_.heap_ = nullptr; }
     /// Zero-filled array of the given dtype and shape.
@@ -130,7 +130,7 @@ class Array {
         return a;
     }
 
-   private:
+private:
     Array(DType dtype, Shape&& shape, Storage storage)
         : shape_(std::move(shape)), storage_(storage), dtype_(dtype) {}
     struct Uninitialized {};

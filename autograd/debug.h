@@ -76,13 +76,13 @@ bool trace_enabled();
 // ---- The engine's hooks ----
 /// What run_backward calls when this thread traces backward or runs in anomaly mode.
 class BackwardHooks {
-   public:
+public:
     void begin(const Node& root, const Array& seed);
     /// After `node`'s backward rule returned `grads` for upstream gradient `grad`.
     void node(const Node& node, const Array& grad, Grads& grads);
     void end();
 
-   private:
+private:
     friend BackwardHooks* backward_hooks();
     bool trace_ = false, anomaly_ = false;
 };

@@ -22,13 +22,13 @@ std::atomic<std::uint64_t> g_epoch{0};
 
 // Leaves (parameters) may be shared by graphs that two threads backpropagate at once.
 class LeafLock {
-   public:
+public:
     explicit LeafLock(Node* n) : n_(n) {
         while (n_->lock_.exchange(1, std::memory_order_acquire) != 0) std::this_thread::yield();
     }
     ~LeafLock() { n_->lock_.store(0, std::memory_order_release); }
 
-   private:
+private:
     Node* n_;
 };
 
@@ -49,7 +49,7 @@ constexpr std::size_t kKeep = 1 << 16;
 // On an exception the remaining references are dropped here; nodes the user does not hold are
 // then freed one at a time (Node::release is iterative).
 class ReadyStack {
-   public:
+public:
     ReadyStack()
         : buffer_(t_walk.busy ? nullptr : &t_walk), nodes(buffer_ ? buffer_->nodes : own_) {
         if (buffer_) buffer_->busy = true;
@@ -63,11 +63,11 @@ class ReadyStack {
     ReadyStack(const ReadyStack&) = delete;
     ReadyStack& operator=(const ReadyStack&) = delete;
 
-   private:
+private:
     WalkBuffer* buffer_;
     std::vector<Node*> own_;
 
-   public:
+public:
     std::vector<Node*>& nodes;
 };
 

@@ -10,13 +10,13 @@ bool grad_enabled();
 /// Example:
 ///   { NoGradGuard no_grad; w.mutable_value() ...; Tensor y = model(x); }  // no graph built
 class NoGradGuard {
-   public:
+public:
     NoGradGuard();
     ~NoGradGuard();
     NoGradGuard(const NoGradGuard&) = delete;
     NoGradGuard& operator=(const NoGradGuard&) = delete;
 
-   private:
+private:
     bool previous_;
 };
 

@@ -20,7 +20,7 @@ namespace xgrad {
 /// means "no gradient" (input does not require grad). The engine, not the op, accumulates them
 /// and sums broadcast axes back to each input's shape.
 class Grads {
-   public:
+public:
     Grads() = default;
     Grads(Array g0) : n_(1), inline_{std::move(g0)} {}
     Grads(Array g0, Array g1) : n_(2), inline_{std::move(g0), std::move(g1)} {}
@@ -28,7 +28,7 @@ class Grads {
     std::size_t size() const { return n_; }
     Array& operator[](std::size_t i) { return more_.empty() ? inline_[i] : more_[i]; }
 
-   private:
+private:
     std::size_t n_ = 0;
     Array inline_[2];
     std::vector<Array> more_;
@@ -41,7 +41,7 @@ class Node;
 /// 32: a rule whose captures fit in one pointer and copy trivially (most ops capture nothing,
 /// or a scalar) is stored inline, a larger one on the heap. Every node carries one.
 class BackwardFn {
-   public:
+public:
     BackwardFn() = default;
     BackwardFn(std::nullptr_t) {}
     template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, BackwardFn> &&
@@ -83,7 +83,7 @@ class BackwardFn {
         ops_ = nullptr;
     }
 
-   private:
+private:
     struct Ops {
         Grads (*invoke)(const unsigned char* buf, const Node& self, const Array& grad);
         void (*destroy)(unsigned char* buf);  // null: nothing to do
@@ -117,7 +117,7 @@ class BackwardFn {
 };
 
 class Node {
-   public:
+public:
     // ---- What a backward rule reads. ----
     const Array& value() const { return value_; }
     /// The cached value of input i.
@@ -201,7 +201,7 @@ class Node {
     static void* operator new(std::size_t size);
     static void operator delete(void* p) noexcept;
 
-   private:
+private:
     friend Tensor from_op(const char*, Array, const Tensor* const*, std::size_t, BackwardFn);
     Node() : inline_inputs_{nullptr, nullptr} {}
     Node(const char* op, std::uint8_t flags, Array&& value, BackwardFn&& backward)

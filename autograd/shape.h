@@ -26,7 +26,7 @@ inline constexpr DType f64 = DType::Float64;
 /// Example:
 ///   Shape s{32, 784};   s.size() == 2, s.numel() == 25088, s.str() == "(32,784)"
 class Shape {
-   public:
+public:
     static constexpr std::size_t kInline = 4;
 
     Shape() = default;  // 0-D: a scalar
@@ -85,7 +85,7 @@ class Shape {
     }
     friend bool operator!=(const Shape& a, const Shape& b) { return !(a == b); }
 
-   private:
+private:
     void assign(const std::size_t* dims, std::size_t ndim) {
         ndim_ = ndim;
         if (ndim > kInline) heap_ = new std::size_t[ndim];

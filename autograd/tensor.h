@@ -26,7 +26,7 @@ class Node;
 ///   y.backward();                      // dy/dx = 2x + 3
 ///   x.grad().item() == 7.0;
 class Tensor {
-   public:
+public:
     /// An undefined handle; most methods throw std::logic_error on it.
     Tensor() = default;
     /// A leaf holding `value`.
@@ -95,7 +95,7 @@ class Tensor {
         return t;
     }
 
-   private:
+private:
     Node* node_ = nullptr;
 };
 

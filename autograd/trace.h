@@ -25,13 +25,13 @@ namespace xgrad {
 /// Example:
 ///   { BackwardTraceGuard trace(std::cout); loss.backward(); }
 class BackwardTraceGuard {
-   public:
+public:
     explicit BackwardTraceGuard(std::ostream& os, int precision = 6);
     ~BackwardTraceGuard();
     BackwardTraceGuard(const BackwardTraceGuard&) = delete;
     BackwardTraceGuard& operator=(const BackwardTraceGuard&) = delete;
 
-   private:
+private:
     std::ostream* previous_os_;
     int previous_precision_;
 };

@@ -19,7 +19,7 @@ namespace xgrad::nn {
 ///   Tensor y = drop->forward(x);   // about half of x zeroed, the rest doubled
 ///   drop->eval();                  // now forward(x) is x
 class Dropout : public Module {
-   public:
+public:
     /// p in [0, 1]; the seed comes from nn::manual_seed's stream. Throws std::invalid_argument.
     explicit Dropout(double p = 0.5);
     /// p in [0, 1], with an explicit seed.
@@ -30,7 +30,7 @@ class Dropout : public Module {
     /// "Dropout(p=0.5)".
     void pretty_print(std::ostream& os) const override;
 
-   private:
+private:
     double p_;
     std::mt19937_64 gen_;
 };

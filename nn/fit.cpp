@@ -22,13 +22,13 @@ std::string fixed(double v, int decimals) {
 
 // Restores a module's training mode when leaving a scope, also by an exception.
 class TrainingModeGuard {
-   public:
+public:
     explicit TrainingModeGuard(Module& m) : module_(m), was_training_(m.is_training()) {}
     ~TrainingModeGuard() { module_.train(was_training_); }
     TrainingModeGuard(const TrainingModeGuard&) = delete;
     TrainingModeGuard& operator=(const TrainingModeGuard&) = delete;
 
-   private:
+private:
     Module& module_;
     bool was_training_;
 };

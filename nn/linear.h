@@ -18,7 +18,7 @@ namespace xgrad::nn {
 ///   nn::init::copy_(fc->bias(), {-1, 2});
 ///   Tensor a1 = fc->forward(tensor({2, 5}, Shape{1, 2}, f64));   // [[0, 24]]
 class Linear : public Module {
-   public:
+public:
     Linear(std::size_t in, std::size_t out, bool bias = true, DType dtype = f32);
 
     /// x: (N, in) -> (N, out), or (in) -> (out). Throws std::invalid_argument naming the shapes
@@ -36,7 +36,7 @@ class Linear : public Module {
     /// "Linear(in=2, out=3, bias=true)".
     void pretty_print(std::ostream& os) const override;
 
-   private:
+private:
     std::size_t in_, out_;
     Tensor weight_, bias_;
 };

@@ -37,7 +37,7 @@ using NamedTensor = std::pair<std::string, Tensor>;
 ///   net->named_parameters();   // fc1.weight, fc1.bias, fc2.weight, fc2.bias
 ///   std::cout << *net;         // Net(\n  (fc1): Linear(in=2, out=2, bias=true)\n  ...)
 class Module {
-   public:
+public:
     /// `name` is the type name shown in printouts ("Linear", "Net").
     explicit Module(std::string name);
     virtual ~Module() = default;
@@ -94,7 +94,7 @@ class Module {
     /// The parameter registered here as `name`; throws std::invalid_argument if there is none.
     const Tensor& parameter(const std::string& name) const;
 
-   private:
+private:
     void add_child(std::string name, std::shared_ptr<Module> module);
     void check_name(const std::string& name) const;
     void collect(const std::string& prefix, bool recurse, std::vector<NamedTensor>& out) const;

@@ -197,7 +197,7 @@ struct FloatArith {
 /// the unscaled data because the scale is a positive power of two.
 template <class A>
 class Engine {
-   public:
+public:
     using Weight = typename A::Weight;
     using Feature = typename A::Feature;
     using Score = typename A::Score;
@@ -255,7 +255,7 @@ class Engine {
         return out;
     }
 
-   private:
+private:
     void add_row(std::size_t row, std::size_t point) {
         for (std::size_t j = 0; j < p_.dim; ++j) {
             if (!A::add(&w_[row * p_.dim + j], f_[point * p_.dim + j])) throw Overflow{steps_};

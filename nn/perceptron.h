@@ -87,7 +87,7 @@ struct PerceptronStep {
 ///   rows[1].score == -1;  rows[1].update == {1, 3, 2};  p.weights() == {-1, 1, -1}
 ///   std::cout << format_trace(rows);   // the table of the notes
 class Perceptron {
-   public:
+public:
     /// Given initial weights: num_features + 1 of them with a bias (bias weight first).
     Perceptron(std::vector<double> weights, bool bias);
     /// All-zero weights (the notes' default start) for `num_features` raw features.
@@ -116,7 +116,7 @@ class Perceptron {
     PerceptronFit fit(const std::vector<std::vector<double>>& points,
                       const std::vector<int>& labels, const PerceptronFitOptions& options = {});
 
-   private:
+private:
     std::vector<double> weights_;
     bool bias_;
 };
@@ -147,7 +147,7 @@ struct MulticlassStep {
 ///   m.scores({-2, 3, 1}) == {11, 13, 8};  m.predict({-2, 3, 1}) == 1;
 ///   m.step({-2, 3, 1}, /*label=*/2);      // rows 1, 2 become [2, 0, 3], [-1, 7, -1]
 class MulticlassPerceptron {
-   public:
+public:
     /// Given weight rows, all of num_features + 1 entries with a bias (bias weight first).
     MulticlassPerceptron(std::vector<std::vector<double>> weights, bool bias);
     static MulticlassPerceptron zeros(std::size_t num_classes, std::size_t num_features, bool bias);
@@ -173,7 +173,7 @@ class MulticlassPerceptron {
                       const std::vector<std::size_t>& labels,
                       const PerceptronFitOptions& options = {});
 
-   private:
+private:
     std::vector<std::vector<double>> weights_;
     bool bias_;
 };

@@ -24,7 +24,7 @@ namespace xgrad::nn {
 /// Arguments are shared_ptrs to modules, or module values, which are moved into new shared_ptrs.
 /// NOTE: a single Sequential value argument is a move, not a nesting; nest with make_shared.
 class Sequential : public Module {
-   public:
+public:
     Sequential() : Module("Sequential") {}
     template <class... Ms, class = std::enable_if_t<(sizeof...(Ms) > 0)>>
     explicit Sequential(Ms&&... modules) : Module("Sequential") {
@@ -62,7 +62,7 @@ class Sequential : public Module {
         return m;
     }
 
-   private:
+private:
     std::vector<std::shared_ptr<Module>> modules_;
 };
 

@@ -70,7 +70,7 @@ std::string quoted(const std::string& name) {
 
 // Reads a decoded file's bytes with a bounds check before every field.
 class Reader {
-   public:
+public:
     Reader(const unsigned char* data, std::size_t size, const std::string& source)
         : data_(data), size_(size), source_(source) {}
 
@@ -141,7 +141,7 @@ class Reader {
         return out;
     }
 
-   private:
+private:
     void check_header() const {
         if (size_ == 0) fail("empty file (expected an xgrad tensor file)");
         const std::size_t prefix = std::min(size_, sizeof kMagic);

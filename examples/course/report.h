@@ -56,7 +56,7 @@ struct Discrepancy {
 
 /// A stream for the course examples that also records the notes' discrepancies.
 class Report {
-   public:
+public:
     explicit Report(std::ostream& out) : out_(out) {}
 
     template <class T>
@@ -91,7 +91,7 @@ class Report {
 
     const std::vector<Discrepancy>& discrepancies() const { return discrepancies_; }
 
-   private:
+private:
     void record(const char* label, const std::string& where, const std::string& printed,
                 const std::string& value, const std::string& why) {
         out_ << "    NOTE: the notes print " << printed << "; " << label << ": " << value;

@@ -18,7 +18,7 @@ struct Cell {
 };
 
 class Parser {
-   public:
+public:
     Parser(std::string_view text, const std::string& source, const CsvOptions& options)
         : text_(text), source_(source), options_(options) {}
 
@@ -65,7 +65,7 @@ class Parser {
         return table;
     }
 
-   private:
+private:
     std::string_view trim(std::string_view s) const {
         const auto blank = [&](char ch) {
             return (ch == ' ' || ch == '\t') && ch != options_.delimiter;

@@ -27,7 +27,7 @@ struct Batch {
 ///              Array::from_values(f32, {4}, {0, 1, 1, 0}));
 ///   Batch b = ds.gather({3, 0});   // b.features: (2,2) rows 3 and 0;  b.labels: [0, 0]
 class Dataset {
-   public:
+public:
     /// An empty dataset (size 0).
     Dataset() = default;
     /// Throws std::invalid_argument when either array is 0-D or undefined, or the row counts
@@ -51,7 +51,7 @@ class Dataset {
     /// begin <= end <= size().
     Dataset slice(std::size_t begin, std::size_t end) const;
 
-   private:
+private:
     std::shared_ptr<const Array> features_;
     std::shared_ptr<const Array> labels_;
     std::size_t size_ = 0;
@@ -80,15 +80,15 @@ struct LoaderOptions {
 ///   for (std::size_t e = 0; e < 5; ++e)
 ///       for (const Batch& b : train.epoch(e)) { ...b.features: (64, 784) ... }
 class DataLoader {
-   public:
+public:
     /// Throws std::invalid_argument for a batch size of 0.
     DataLoader(Dataset dataset, LoaderOptions options);
 
     /// One pass over the data: a range of batches built on demand.
     class Epoch {
-       public:
+    public:
         class iterator {
-           public:
+        public:
             using value_type = Batch;
             using difference_type = std::ptrdiff_t;
             using iterator_category = std::input_iterator_tag;
@@ -101,7 +101,7 @@ class DataLoader {
             bool operator==(const iterator& o) const { return k_ == o.k_; }
             bool operator!=(const iterator& o) const { return k_ != o.k_; }
 
-           private:
+        private:
             const Epoch* epoch_;
             std::size_t k_;
         };
@@ -115,7 +115,7 @@ class DataLoader {
         iterator begin() const { return {this, 0}; }
         iterator end() const { return {this, count_}; }
 
-       private:
+    private:
         friend class DataLoader;
         Dataset dataset_;  // shares the loader's arrays: an Epoch outlives its loader safely
         std::size_t batch_size_ = 1;
@@ -130,7 +130,7 @@ class DataLoader {
     const Dataset& dataset() const { return dataset_; }
     const LoaderOptions& options() const { return options_; }
 
-   private:
+private:
     Dataset dataset_;
     LoaderOptions options_;
 };

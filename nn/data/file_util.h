@@ -19,7 +19,7 @@ namespace xgrad::data::detail {
 ///   unsigned char magic[4];
 ///   in.read_exact(magic, 4, "the header");
 class InputFile {
-   public:
+public:
     /// Throws when the file is missing, is not a regular file, or cannot be opened.
     InputFile(const std::string& path, const char* op);
     ~InputFile();
@@ -40,7 +40,7 @@ class InputFile {
     /// Throws std::runtime_error("<op>: <path>: <problem>").
     [[noreturn]] void fail(const std::string& problem) const;
 
-   private:
+private:
     std::string path_;
     const char* op_;
     void* gz_ = nullptr;  // gzFile, kept out of this header

@@ -34,7 +34,7 @@ struct EpochMetrics {
 ///   MetricsLog log("out/metrics.csv");
 ///   log.append({1, 0.52, 0.81, 0.47, 0.83, 4.2});   // "1,0.52,0.81,0.47,0.83,4.2"
 class MetricsLog {
-   public:
+public:
     /// Creates (or truncates) the file and writes the header; throws std::runtime_error naming
     /// the path when it cannot be written.
     explicit MetricsLog(const std::string& path);
@@ -42,7 +42,7 @@ class MetricsLog {
     void append(const EpochMetrics& metrics);
     const std::string& path() const { return path_; }
 
-   private:
+private:
     std::string path_;
     std::ofstream out_;
 };

@@ -39,7 +39,7 @@ struct ProgressOptions {
 ///   for (const Batch& b : loader.epoch(0)) { ...; bar.step(loss.item()); }
 ///   bar.finish("test acc 0.8312");
 class ProgressBar {
-   public:
+public:
     ProgressBar(std::size_t total, ProgressOptions options = {});
     /// Ends an unfinished bar with its summary line.
     ~ProgressBar();
@@ -61,7 +61,7 @@ class ProgressBar {
     /// Whether the output is drawn as a terminal bar.
     bool terminal() const { return terminal_; }
 
-   private:
+private:
     double now() const;
     std::string stats(bool summary) const;
     void draw_terminal(bool final_line);

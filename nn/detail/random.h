@@ -11,7 +11,7 @@
 namespace xgrad::nn::detail {
 
 class Rng {
-   public:
+public:
     explicit Rng(std::uint64_t seed) : gen_(seed) {}
     /// Uniform on [0, 1) with 53 random bits.
     double uniform() { return static_cast<double>(gen_() >> 11) * 0x1.0p-53; }
@@ -31,7 +31,7 @@ class Rng {
     }
     std::uint64_t next() { return gen_(); }
 
-   private:
+private:
     std::mt19937_64 gen_;
     double spare_ = 0;
     bool has_spare_ = false;

@@ -9,7 +9,7 @@ namespace xgrad::nn::optim {
 
 /// Adam hyperparameters, set by chained calls: AdamOptions(1e-3).betas(0.9, 0.99).eps(1e-6).
 class AdamOptions {
-   public:
+public:
     explicit AdamOptions(double lr = 1e-3) : lr_(lr) {}
     AdamOptions& lr(double v) { return lr_ = v, *this; }
     AdamOptions& betas(double beta1, double beta2) { return beta1_ = beta1, beta2_ = beta2, *this; }
@@ -21,14 +21,14 @@ class AdamOptions {
     double eps() const { return eps_; }
     double weight_decay() const { return weight_decay_; }
 
-   private:
+private:
     double lr_;
     double beta1_ = 0.9, beta2_ = 0.999, eps_ = 1e-8, weight_decay_ = 0;
 };
 
 /// AdamOptions with AdamW's default weight decay, 1e-2.
 class AdamWOptions : public AdamOptions {
-   public:
+public:
     explicit AdamWOptions(double lr = 1e-3) : AdamOptions(lr) { weight_decay(1e-2); }
 };
 
@@ -43,13 +43,13 @@ class AdamWOptions : public AdamOptions {
 /// Example:
 ///   optim::Adam opt(net->parameters(), optim::AdamOptions(1e-3));
 class Adam : public Optimizer {
-   public:
+public:
     Adam(std::vector<Tensor> params, const AdamOptions& options = AdamOptions());
     Adam(const std::vector<NamedTensor>& params, const AdamOptions& options = AdamOptions());
     void step() override;
     const AdamOptions& options() const { return options_; }
 
-   protected:
+protected:
     Adam(const char* name, std::vector<Tensor> params, const AdamOptions& options, bool decoupled);
     Adam(const char* name, const std::vector<NamedTensor>& params, const AdamOptions& options,
          bool decoupled);
@@ -57,7 +57,7 @@ class Adam : public Optimizer {
         return {{"step", true}, {"exp_avg", false}, {"exp_avg_sq", false}};
     }
 
-   private:
+private:
     void validate();
     AdamOptions options_;
     bool decoupled_;
@@ -68,7 +68,7 @@ class Adam : public Optimizer {
 /// Example:
 ///   optim::AdamW opt(net->parameters(), optim::AdamWOptions(1e-3));   // weight decay 1e-2
 class AdamW : public Adam {
-   public:
+public:
     AdamW(std::vector<Tensor> params, const AdamOptions& options = AdamWOptions());
     AdamW(const std::vector<NamedTensor>& params, const AdamOptions& options = AdamWOptions());
 };

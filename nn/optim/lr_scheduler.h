@@ -15,7 +15,7 @@ namespace xgrad::nn::optim {
 ///   optim::StepLR sched(opt, /*step_size=*/30, /*gamma=*/0.1);
 ///   for (int epoch = 0; epoch < 90; ++epoch) { train_one_epoch(); sched.step(); }
 class LRScheduler {
-   public:
+public:
     explicit LRScheduler(Optimizer& optimizer);
     virtual ~LRScheduler() = default;
     /// Advances the step count by one and sets the optimizer's lr to lr_at(count).
@@ -26,7 +26,7 @@ class LRScheduler {
     std::size_t last_step() const { return step_; }
     double base_lr() const { return base_lr_; }
 
-   private:
+private:
     Optimizer& optimizer_;
     double base_lr_;
     std::size_t step_ = 0;
@@ -35,11 +35,11 @@ class LRScheduler {
 /// lr = base_lr gamma^floor(t / step_size). Throws std::invalid_argument for step_size 0 or
 /// a NaN or negative gamma.
 class StepLR : public LRScheduler {
-   public:
+public:
     StepLR(Optimizer& optimizer, std::size_t step_size, double gamma = 0.1);
     double lr_at(std::size_t t) const override;
 
-   private:
+private:
     std::size_t step_size_;
     double gamma_;
 };
@@ -48,11 +48,11 @@ class StepLR : public LRScheduler {
 /// eta_min at t = t_max (PyTorch's closed form; past t_max it rises again). Throws
 /// std::invalid_argument for t_max 0 or a NaN or negative eta_min.
 class CosineAnnealingLR : public LRScheduler {
-   public:
+public:
     CosineAnnealingLR(Optimizer& optimizer, std::size_t t_max, double eta_min = 0.0);
     double lr_at(std::size_t t) const override;
 
-   private:
+private:
     std::size_t t_max_;
     double eta_min_;
 };
@@ -62,11 +62,11 @@ class CosineAnnealingLR : public LRScheduler {
 /// Example: warm-up over 100 steps:
 ///   optim::LambdaLR warmup(opt, [](std::size_t t) { return std::min(1.0, double(t + 1) / 100); });
 class LambdaLR : public LRScheduler {
-   public:
+public:
     LambdaLR(Optimizer& optimizer, std::function<double(std::size_t)> factor);
     double lr_at(std::size_t t) const override;
 
-   private:
+private:
     std::function<double(std::size_t)> factor_;
 };
 

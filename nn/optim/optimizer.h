@@ -22,7 +22,7 @@ namespace xgrad::nn::optim {
 ///   optim::SGD opt(net->named_parameters(), optim::SGDOptions(0.1).momentum(0.9));
 ///   for (...) { opt.zero_grad(); loss(net->forward(x), y).backward(); opt.step(); }
 class Optimizer {
-   public:
+public:
     virtual ~Optimizer() = default;
     Optimizer(const Optimizer&) = delete;
     Optimizer& operator=(const Optimizer&) = delete;
@@ -55,7 +55,7 @@ class Optimizer {
     ///                                                  // (in, out), "0.weight.exp_avg_sq", ...
     std::vector<NamedTensor> state_layout() const;
 
-   protected:
+protected:
     /// Parameters named "0", "1", ... in state().
     Optimizer(std::string name, std::vector<Tensor> params, double lr);
     /// Parameters named as given (e.g. from Module::named_parameters()).
@@ -77,7 +77,7 @@ class Optimizer {
     /// (or lo <= v < hi when `hi_open`), and v is finite.
     void check_range(const char* what, double v, double lo, double hi, bool hi_open = false) const;
 
-   private:
+private:
     std::string name_;
     std::vector<std::string> names_;
     std::vector<Tensor> params_;

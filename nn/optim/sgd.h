@@ -10,7 +10,7 @@ namespace xgrad::nn::optim {
 
 /// SGD hyperparameters, set by chained calls: SGDOptions(0.1).momentum(0.9).nesterov(true).
 class SGDOptions {
-   public:
+public:
     explicit SGDOptions(double lr) : lr_(lr) {}
     SGDOptions& lr(double v) { return lr_ = v, *this; }
     SGDOptions& momentum(double v) { return momentum_ = v, *this; }
@@ -23,7 +23,7 @@ class SGDOptions {
     double weight_decay() const { return weight_decay_; }
     bool nesterov() const { return nesterov_; }
 
-   private:
+private:
     double lr_;
     double momentum_ = 0, dampening_ = 0, weight_decay_ = 0;
     bool nesterov_ = false;
@@ -42,16 +42,16 @@ class SGDOptions {
 ///   optim::SGD opt(net->parameters(), optim::SGDOptions(2.0));
 ///   loss.backward();  opt.step();
 class SGD : public Optimizer {
-   public:
+public:
     SGD(std::vector<Tensor> params, const SGDOptions& options);
     SGD(const std::vector<NamedTensor>& params, const SGDOptions& options);
     void step() override;
     const SGDOptions& options() const { return options_; }
 
-   protected:
+protected:
     std::vector<BufferSpec> buffer_specs() const override { return {{"momentum_buffer", false}}; }
 
-   private:
+private:
     void validate();
     SGDOptions options_;
 };

@@ -226,7 +226,7 @@ TEST(Dot, UndefinedRootThrows) {
 // ---- Rendering ----
 
 class Render : public ::testing::Test {
-   protected:
+protected:
     void SetUp() override {
         dir_ =
             std::filesystem::temp_directory_path() /

@@ -56,7 +56,7 @@ struct Exact {
 };
 
 class Net221 : public ::testing::Test {
-   protected:
+protected:
     Net221() {
         // Linear keeps the bias apart: weight = rows 1-2 of W, bias = row 0.
         auto l1 = net->at<nn::Linear>(0), l2 = net->at<nn::Linear>(2);

@@ -21,7 +21,7 @@ double sigma(double z) { return 1 / (1 + std::exp(-z)); }
 
 // The walkthrough runs once; every test reads its results and its text.
 class Walkthrough : public ::testing::Test {
-   protected:
+protected:
     static void SetUpTestSuite() {
         std::ostringstream out;
         results_ = new WalkthroughResults(run_walkthrough(out));
@@ -35,7 +35,7 @@ class Walkthrough : public ::testing::Test {
     static const std::string& text() { return *text_; }
     static bool printed(const std::string& s) { return text_->find(s) != std::string::npos; }
 
-   private:
+private:
     static WalkthroughResults* results_;
     static std::string* text_;
 };

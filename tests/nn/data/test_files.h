@@ -19,7 +19,7 @@ using Bytes = std::vector<unsigned char>;
 /// A fresh directory under the system temp dir, named after the running test; removed with
 /// everything in it when the object is destroyed.
 class TempDir {
-   public:
+public:
     TempDir() {
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
         const std::string name = std::string("xgrad_") + (info ? info->test_suite_name() : "t") +
@@ -68,7 +68,7 @@ class TempDir {
         return write_gz(name, Bytes(text.begin(), text.end()));
     }
 
-   private:
+private:
     std::filesystem::path path_;
 };
 
