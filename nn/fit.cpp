@@ -5,6 +5,8 @@
 #include <iostream>
 #include <memory>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 #include "nn/checkpoint.h"
 #include "nn/data/training.h"
@@ -42,6 +44,16 @@ std::vector<data::EpochMetrics> fit(Module& model, optim::Optimizer& optimizer,
         throw std::invalid_argument("fit: first_epoch is past the last epoch (got first_epoch " +
                                     std::to_string(options.first_epoch) + " and epochs " +
                                     std::to_string(options.epochs) + ")");
+    }
+    // Checked before anything is written (the metrics file, a checkpoint): an empty loader
+    // would report loss 0 and accuracy 0.
+    for (const auto& [loader, which] : {std::pair{&train, "training"}, std::pair{test, "test"}}) {
+        if (loader == nullptr || loader->num_batches() != 0) continue;
+        throw std::invalid_argument(
+            std::string("fit: the ") + which + " loader yields no batches (got a dataset of " +
+            std::to_string(loader->dataset().size()) + " rows, batch_size " +
+            std::to_string(loader->options().batch_size) +
+            (loader->options().drop_last ? ", drop_last" : "") + "; expected at least one batch)");
     }
     const auto loss_fn =
         options.loss ? options.loss : [](const Tensor& logits, const Tensor& labels) {

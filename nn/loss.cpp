@@ -1,6 +1,7 @@
 #include "nn/loss.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -16,6 +17,15 @@ namespace xgrad::nn {
 namespace {
 
 using Indices = std::vector<std::int64_t>;
+
+// The shortest text that reads back as v in `dtype` ("1.5", "1e+20", a float32 1e20 included),
+// for messages.
+std::string shortest_text(double v, DType dtype) {
+    char buf[64];
+    const auto r = dtype == f32 ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v))
+                                : std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+}
 
 [[noreturn]] void fail(const char* loss, const std::string& what) {
     throw std::invalid_argument(std::string(loss) + ": " + what);
@@ -78,9 +88,17 @@ Indices indices_of(const char* loss, const Tensor& target) {
     Indices out(target.numel());
     const std::vector<double> v = target.to_vector();
     for (std::size_t i = 0; i < v.size(); ++i) {
-        if (!(std::floor(v[i]) == v[i]) || std::abs(v[i]) > 9e15) {
-            fail(loss, "target " + std::to_string(v[i]) + " at position " + std::to_string(i) +
+        if (!(std::floor(v[i]) == v[i])) {
+            fail(loss, "target " + shortest_text(v[i], target.dtype()) + " at position " +
+                           std::to_string(i) +
                            " is not a class index (expected an integral value)");
+        }
+        // An integral value too large for int64 (1e20) is a class index out of range, not a
+        // non-integral one; check_classes then names the range for smaller ones.
+        if (std::abs(v[i]) > 9e15) {
+            fail(loss, "target " + shortest_text(v[i], target.dtype()) + " at position " +
+                           std::to_string(i) +
+                           " is out of range (expected a class index in [0, number of classes))");
         }
         out[i] = static_cast<std::int64_t>(v[i]);
     }
@@ -313,7 +331,10 @@ Tensor multi_margin_loss(const Tensor& scores, const Indices& target, Reduction 
         double s = 0;
         for (std::size_t j = 0; j < c; ++j) {
             if (j != static_cast<std::size_t>(target[i])) {
-                s += std::max(0.0, margin - xt + v[i * c + j]);
+                // NOTE: not std::max(0.0, h), which turns a NaN score into 0; NaN propagates,
+                // as PyTorch's clamp_min.
+                const double h = margin - xt + v[i * c + j];
+                s += h > 0 || std::isnan(h) ? h : 0.0;
             }
         }
         items[i] = s / double(c);

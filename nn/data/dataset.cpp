@@ -127,7 +127,9 @@ DataLoader::DataLoader(Dataset dataset, LoaderOptions options)
 
 std::size_t DataLoader::num_batches() const {
     const std::size_t n = dataset_.size(), b = options_.batch_size;
-    return options_.drop_last ? n / b : (n + b - 1) / b;
+    // NOTE: not (n + b - 1) / b, which wraps to 0 for b near SIZE_MAX; a batch_size larger
+    // than the dataset gives one batch of everything, as PyTorch.
+    return n / b + (!options_.drop_last && n % b != 0 ? 1 : 0);
 }
 
 DataLoader::Epoch DataLoader::epoch(std::size_t e) const {
@@ -149,8 +151,8 @@ Batch DataLoader::Epoch::batch(std::size_t k) const {
         throw std::out_of_range("DataLoader::Epoch::batch: batch index out of range (got " +
                                 std::to_string(k) + ", expected < " + std::to_string(count_) + ")");
     }
-    const std::size_t begin = k * batch_size_;
-    const std::size_t end = std::min(begin + batch_size_, order_.size());
+    const std::size_t begin = k * batch_size_;  // k < count_, so begin < N: no overflow
+    const std::size_t end = begin + std::min(batch_size_, order_.size() - begin);
     return dataset_.gather(
         std::vector<std::size_t>(order_.begin() + static_cast<std::ptrdiff_t>(begin),
                                  order_.begin() + static_cast<std::ptrdiff_t>(end)));

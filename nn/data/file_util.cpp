@@ -1,6 +1,7 @@
 #include "nn/data/file_util.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <filesystem>
 #include <limits>
 #include <stdexcept>
@@ -36,6 +38,68 @@ int open_regular(const std::string& path, const char* op, std::uint64_t* size) {
     }
     *size = static_cast<std::uint64_t>(st.st_size);
     return fd;
+}
+
+// The temporary files of a save to `target` are "." + stem + ".tmp.<pid>.<n>" beside it. The
+// stem is the file name, unless that would make the temporary name longer than NAME_MAX (255
+// bytes on Linux file systems) when the target's own name is legal: then it is a prefix of the
+// name and a hash of all of it, so that it is still the same for every save to that path.
+constexpr std::size_t kNameMax = 255;
+constexpr std::size_t kTmpSuffixMax = 1 + 5 + 10 + 1 + 20;  // "." ".tmp." pid "." counter
+
+}  // namespace
+
+std::string tmp_stem(const std::string& name) {
+    if (name.size() + kTmpSuffixMax <= kNameMax) return name;
+    std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+    for (unsigned char c : name) h = (h ^ c) * 0x100000001b3ULL;
+    static const char* const kHex = "0123456789abcdef";
+    std::string hash(16, '0');
+    for (int i = 15; i >= 0; --i, h >>= 4) hash[static_cast<std::size_t>(i)] = kHex[h & 15];
+    return name.substr(0, kNameMax - kTmpSuffixMax - 1 - hash.size()) + "~" + hash;
+}
+
+namespace {
+
+// Digits only, at least one, and no more than fit the type.
+bool parse_decimal(const std::string& s, std::uint64_t* out) {
+    if (s.empty() || s.size() > 19) return false;
+    std::uint64_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    *out = v;
+    return true;
+}
+
+// Removes the temporaries that earlier saves to this path left behind when their process died
+// (SIGKILL, power loss) before renaming them: only names of exactly our pattern, and only when
+// their process no longer exists. A live process's temporary (another saver, or a pid we cannot
+// signal) is left alone, and so is anything of our own pid (another thread may be saving).
+// NOTE: best effort: errors are ignored; a save must not fail because cleaning up did.
+void remove_stale_temporaries(const std::filesystem::path& dir, const std::string& stem) {
+    namespace fs = std::filesystem;
+    const std::string prefix = "." + stem + ".tmp.";
+    const auto self = static_cast<std::uint64_t>(::getpid());
+    std::error_code ec;
+    fs::directory_iterator it(dir, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+        const std::string rest = name.substr(prefix.size());  // "<pid>.<n>"
+        const std::size_t dot = rest.find('.');
+        std::uint64_t pid = 0, n = 0;
+        if (dot == std::string::npos || !parse_decimal(rest.substr(0, dot), &pid) ||
+            !parse_decimal(rest.substr(dot + 1), &n)) {
+            continue;
+        }
+        if (pid == self || pid == 0 || pid > static_cast<std::uint64_t>(INT32_MAX)) continue;
+        std::error_code type_ec;
+        if (!it->is_regular_file(type_ec)) continue;
+        if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive
+        ::unlink(it->path().c_str());
+    }
 }
 
 }  // namespace
@@ -145,17 +209,27 @@ void write_file_atomic(const std::string& path, const void* data, std::size_t si
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
     if (target.filename().empty()) file_error(op, path, "not a file name");
 
+    const std::string stem = tmp_stem(target.filename().string());
+    remove_stale_temporaries(dir, stem);
+
     // The temporary file sits in the same directory, so the rename cannot cross file systems.
     std::string tmp;
     int fd = -1;
     for (int attempt = 0; fd < 0; ++attempt) {
-        tmp = (dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()) +
-                      "." + std::to_string(counter++)))
+        tmp = (dir / ("." + stem + ".tmp." + std::to_string(::getpid()) + "." +
+                      std::to_string(counter++)))
                   .string();
         fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd < 0 && (errno != EEXIST || attempt > 100)) {
+            const int err = errno;
+            std::error_code ec;
+            if (err == ENOENT && !fs::is_directory(dir, ec)) {
+                file_error(op, path,
+                           "cannot write the file (the directory " + dir.string() +
+                               " does not exist; create it first)");
+            }
             file_error(op, path,
-                       "cannot create the temporary file " + tmp + " (" + errno_text(errno) + ")");
+                       "cannot create the temporary file " + tmp + " (" + errno_text(err) + ")");
         }
     }
     const auto abandon = [&](const std::string& what) {

@@ -57,6 +57,14 @@ std::vector<unsigned char> read_file(const std::string& path, const char* op);
 
 /// Writes `data` to `path` atomically: a temporary file in the same directory, fsync, rename,
 /// fsync of the directory. Either the old file or the complete new one is there afterwards.
+/// The temporary is named "." + tmp_stem(file name) + ".tmp.<pid>.<n>"; before writing, the
+/// temporaries of that pattern whose process is dead (a save killed before its rename) are
+/// removed. Throws naming the directory when it does not exist.
+/// The file-name part of write_file_atomic's temporaries: the name itself, or, when the
+/// temporary's name would pass 255 bytes, a prefix of it and "~" and a 16-digit hash of all of
+/// it (the same for every save to that name).
+std::string tmp_stem(const std::string& file_name);
+
 void write_file_atomic(const std::string& path, const void* data, std::size_t size, const char* op);
 
 }  // namespace xgrad::data::detail

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <stdexcept>
 
 namespace xgrad::data {
@@ -44,7 +45,18 @@ std::size_t count_correct(const Tensor& logits, const Tensor& labels) {
 
 MetricsLog::MetricsLog(const std::string& path) : path_(path), out_(path, std::ios::trunc) {
     out_ << "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n" << std::flush;
-    if (!out_) throw std::runtime_error("MetricsLog: " + path + ": cannot write the file");
+    if (!out_) {
+        // Say why when it is the usual reason: a directory that does not exist (we do not
+        // create it: a typo in a path would otherwise scatter directories).
+        const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+        std::error_code ec;
+        if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
+            throw std::runtime_error("MetricsLog: " + path +
+                                     ": cannot write the file (the directory " + dir.string() +
+                                     " does not exist; create it first)");
+        }
+        throw std::runtime_error("MetricsLog: " + path + ": cannot write the file");
+    }
 }
 
 void MetricsLog::append(const EpochMetrics& m) {

@@ -36,6 +36,7 @@ void Adam::validate() {
 void Adam::step() {
     const double lr = this->lr(), wd = options_.weight_decay();
     const double b1 = options_.beta1(), b2 = options_.beta2(), eps = options_.eps();
+    check_state_matches_params();
     for (std::size_t i = 0; i < params().size(); ++i) {
         Tensor p = params()[i];
         dispatch(p.dtype(), [&](auto tag) {

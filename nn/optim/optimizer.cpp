@@ -22,6 +22,13 @@ Optimizer::Optimizer(std::string name, std::vector<Tensor> params, double lr)
 
 Optimizer::Optimizer(std::string name, const std::vector<NamedTensor>& params, double lr)
     : name_(std::move(name)), lr_(0) {
+    // As PyTorch ("optimizer got an empty parameter list"): an optimizer over nothing would
+    // silently train nothing, e.g. when built from a module without parameters.
+    if (params.empty()) {
+        throw std::invalid_argument(name_ +
+                                    ": got an empty parameter list (expected at least one "
+                                    "parameter; does the module have any?)");
+    }
     for (std::size_t i = 0; i < params.size(); ++i) {
         if (!params[i].second.defined()) {
             throw std::invalid_argument(name_ + ": parameter " + std::to_string(i) + " (\"" +
@@ -31,6 +38,16 @@ Optimizer::Optimizer(std::string name, const std::vector<NamedTensor>& params, d
             throw std::invalid_argument(name_ + ": parameter \"" + params[i].first +
                                         "\" is not a leaf (got the output of '" +
                                         params[i].second.op() + "')");
+        }
+        // NOTE: PyTorch only warns about a duplicate within one group; here it would be
+        // stepped twice per step() (and hold two states), so it is an error.
+        for (std::size_t j = 0; j < i; ++j) {
+            if (params_[j].node() == params[i].second.node()) {
+                throw std::invalid_argument(
+                    name_ + ": parameter " + std::to_string(i) + " (\"" + params[i].first +
+                    "\") is the same tensor as parameter " + std::to_string(j) + " (\"" +
+                    names_[j] + "\"); each parameter may appear only once");
+            }
         }
         names_.push_back(params[i].first);
         params_.push_back(params[i].second);
@@ -59,6 +76,26 @@ void Optimizer::set_lr(double lr) {
 
 void Optimizer::zero_grad() {
     for (Tensor& p : params_) p.zero_grad();
+}
+
+void Optimizer::check_state_matches_params() const {
+    const std::vector<BufferSpec> specs = buffer_specs();
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+        const Tensor& p = params_[i];
+        for (std::size_t b = 0; b < buffers_[i].size(); ++b) {
+            const Tensor& buf = buffers_[i][b];
+            if (!buf.defined() || specs[b].scalar) continue;
+            if (buf.dtype() != p.dtype() || buf.shape() != p.shape()) {
+                throw std::logic_error(
+                    name_ + ": parameter \"" + names_[i] + "\" is now " + p.shape().str() + " " +
+                    dtype_name(p.dtype()) + " but its state \"" + names_[i] + "." + specs[b].name +
+                    "\" is " + buf.shape().str() + " " + dtype_name(buf.dtype()) +
+                    " (was the module converted with to() after the optimizer stepped? build "
+                    "the optimizer after to(), or load_state() a state of the new dtype); "
+                    "nothing was updated");
+            }
+        }
+    }
 }
 
 Tensor* Optimizer::buffer(std::size_t i, std::size_t b) {

@@ -56,7 +56,8 @@ public:
     std::vector<NamedTensor> state_layout() const;
 
 protected:
-    /// Parameters named "0", "1", ... in state().
+    /// Parameters named "0", "1", ... in state(). Throws std::invalid_argument for an empty
+    /// list, an undefined or non-leaf tensor, or a tensor given twice.
     Optimizer(std::string name, std::vector<Tensor> params, double lr);
     /// Parameters named as given (e.g. from Module::named_parameters()).
     Optimizer(std::string name, const std::vector<NamedTensor>& params, double lr);
@@ -72,6 +73,10 @@ protected:
     Tensor* buffer(std::size_t i, std::size_t b);
     /// Creates buffer `b` of parameter i, zero-filled (scalars are float64).
     Tensor& create_buffer(std::size_t i, std::size_t b);
+    /// Throws std::logic_error naming the parameter when a parameter's shape or dtype no longer
+    /// matches its state (Module::to() after a step). A step calls it before updating anything,
+    /// so a failed step changes neither parameters nor state.
+    void check_state_matches_params() const;
 
     /// Throws std::invalid_argument "<name>: <what> must be ... (got v)" unless lo <= v <= hi
     /// (or lo <= v < hi when `hi_open`), and v is finite.

@@ -32,6 +32,7 @@ void SGD::step() {
     const double lr = this->lr(), wd = options_.weight_decay(), mu = options_.momentum();
     const double damp = options_.dampening();
     const bool nesterov = options_.nesterov();
+    check_state_matches_params();
     for (std::size_t i = 0; i < params().size(); ++i) {
         Tensor p = params()[i];
         dispatch(p.dtype(), [&](auto tag) {

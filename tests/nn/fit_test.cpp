@@ -12,6 +12,7 @@
 
 #include "nn/activation.h"
 #include "nn/checkpoint.h"
+#include "nn/data/training.h"
 #include "nn/dropout.h"
 #include "nn/init.h"
 #include "nn/linear.h"
@@ -145,6 +146,36 @@ TEST(Fit, CustomLossAndResumeBounds) {
                      "fit: first_epoch is past the last epoch (got first_epoch 2 and epochs 1)");
     fo.epochs = 2;
     EXPECT_TRUE(fit(*net, adam, loader, nullptr, fo).empty());  // already done
+}
+
+// Issue 12: fit over an empty dataset reported "train loss 0.0000 acc 0.0000".
+TEST(Fit, AnEmptyLoaderIsAClearErrorAndWritesNothing) {
+    TempDir dir;
+    manual_seed(1);
+    auto net = std::make_shared<Sequential>(Linear(4, 3));
+    optim::Adam adam(net->named_parameters());
+    const data::DataLoader good(blobs(60, 4, 3, 5), {20});
+    const data::DataLoader empty(data::Dataset{}, {20});
+    const data::DataLoader dropped(blobs(10, 4, 3, 5), {20, false, 0, /*drop_last=*/true});
+    std::ostringstream quiet;
+    FitOptions fo;
+    fo.out = &quiet;
+    fo.metrics_path = dir.file("metrics.csv");
+    EXPECT_THROW_MSG(fit(*net, adam, empty, &good, fo), std::invalid_argument,
+                     "fit: the training loader yields no batches (got a dataset of 0 rows, "
+                     "batch_size 20");
+    EXPECT_THROW_MSG(fit(*net, adam, dropped, nullptr, fo), std::invalid_argument,
+                     "training loader", "10 rows", "drop_last");
+    EXPECT_THROW_MSG(fit(*net, adam, good, &empty, fo), std::invalid_argument,
+                     "fit: the test loader yields no batches");
+    EXPECT_FALSE(std::ifstream(fo.metrics_path).good());
+    EXPECT_THROW_MSG(data::evaluate(
+                         empty, [&](const Tensor& x) { return net->forward(x); },
+                         [](const Tensor& l, const Tensor& y) { return cross_entropy(l, y); }),
+                     std::invalid_argument, "evaluate: the evaluation loader yields no batches");
+    EXPECT_THROW_MSG(
+        data::train_epoch(empty, 0, [](const data::Batch&) { return data::StepResult{}; }),
+        std::invalid_argument, "train_epoch: the training loader yields no batches");
 }
 
 }  // namespace

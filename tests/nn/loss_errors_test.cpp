@@ -73,6 +73,29 @@ TEST(LossErrors, ClassLossesRefuseWrongShapes) {
                      "target must be 1-D", "(2,1)");
     EXPECT_THROW_MSG(cross_entropy(ones(Shape{2, 3}), tensor({0, 1.5})), std::invalid_argument,
                      "1.5", "not a class index");
+    // Issue 12: 1e20 is integral; it was reported as "not a class index (expected an integral
+    // value)".
+    EXPECT_THROW_MSG(cross_entropy(ones(Shape{2, 3}), tensor({0, 1e20})), std::invalid_argument,
+                     "cross_entropy: target 1e+20 at position 1 is out of range");
+    EXPECT_THROW_MSG(nll_loss(ones(Shape{1, 3}), tensor({-1e18})), std::invalid_argument, "-1e+18",
+                     "out of range");
+    EXPECT_THROW_MSG(cross_entropy(ones(Shape{1, 3}), tensor({3})), std::invalid_argument,
+                     "target 3 at position 0 is out of range", "[0, 3)");
+}
+
+// Issue 12: std::max(0, margin - x_t + x_j) turned NaN scores into a loss of 0.
+TEST(LossErrors, MultiMarginLossOfNaNScoresIsNaN) {
+    EXPECT_TRUE(std::isnan(
+        multi_margin_loss(tensor({NAN, NAN, NAN}, Shape{1, 3}), Indices{0}, Reduction::kMean)
+            .item()));
+    const std::vector<double> items = multi_margin_loss(tensor({0, NAN, 0, 5, 0, 0}, Shape{2, 3}),
+                                                        Indices{0, 0}, Reduction::kNone)
+                                          .to_vector();
+    EXPECT_TRUE(std::isnan(items[0]));  // a NaN among the other classes
+    EXPECT_EQ(items[1], 0.0);           // a row without NaN keeps its value
+    EXPECT_TRUE(std::isnan(multi_margin_loss(tensor({NAN, 0, 0}, Shape{1, 3}), Indices{0},
+                                             Reduction::kSum)
+                               .item()));  // a NaN target score
 }
 
 TEST(LossErrors, ValueDomainsAreChecked) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 #include "tests/support/check.h"
@@ -137,6 +138,19 @@ TEST(DataLoader, BatchLargerThanDatasetGivesOneBatchOrNone) {
     EXPECT_EQ(batch_sizes(DataLoader(rows_dataset(3), {8}).epoch(0)),
               (std::vector<std::size_t>{3}));
     EXPECT_EQ(DataLoader(rows_dataset(3), {8, false, 0, /*drop_last=*/true}).num_batches(), 0u);
+}
+
+// Issue 12: ceil(N / b) computed as (N + b - 1) / b wrapped to 0 batches for b = SIZE_MAX.
+TEST(DataLoader, HugeBatchSizeGivesOneBatchOfEverything) {
+    const std::size_t huge = std::numeric_limits<std::size_t>::max();
+    const DataLoader loader(rows_dataset(10), {huge});
+    EXPECT_EQ(loader.num_batches(), 1u);
+    EXPECT_EQ(batch_sizes(loader.epoch(0)), (std::vector<std::size_t>{10}));
+    EXPECT_EQ(visited_rows(loader.epoch(0)),
+              (std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+    EXPECT_EQ(batch_sizes(DataLoader(rows_dataset(10), {huge - 1, /*shuffle=*/true}).epoch(3)),
+              (std::vector<std::size_t>{10}));
+    EXPECT_EQ(DataLoader(rows_dataset(10), {huge, false, 0, /*drop_last=*/true}).num_batches(), 0u);
 }
 
 TEST(DataLoader, EmptyDatasetGivesNoBatches) {

@@ -68,8 +68,10 @@ TEST(MetricsLog, ReadsBackExactlyWithReadCsv) {
 TEST(MetricsLog, UnwritablePathNamesThePath) {
     TempDir dir;
     const std::string path = dir.file("no/such/dir/metrics.csv");
+    // Issue 12: the message did not say that the directory is missing.
     EXPECT_THROW_MSG(MetricsLog{path}, std::runtime_error,
-                     "MetricsLog: " + path + ": cannot write the file");
+                     "MetricsLog: " + path + ": cannot write the file (the directory " +
+                         dir.file("no/such/dir") + " does not exist");
 }
 
 TEST(CountCorrect, CountsRowsWhoseArgmaxIsTheLabel) {

@@ -4,11 +4,17 @@
 #include "nn/serialize.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "autograd/ops.h"
+#include "nn/data/file_util.h"
 #include "tests/nn/data/test_files.h"
 #include "tests/support/check.h"
 
@@ -125,7 +131,81 @@ TEST(Serialize, SaveIntoAMissingDirectoryNamesThePath) {
     TempDir dir;
     const std::string path = dir.file("no/such/dir/m.xgt");
     EXPECT_THROW_MSG(save(path, sample()), std::runtime_error,
-                     "save: " + path + ": cannot create the temporary file");
+                     "save: " + path + ": cannot write the file (the directory " +
+                         dir.file("no/such/dir") + " does not exist");
+}
+
+std::vector<std::string> file_names(const std::filesystem::path& dir) {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        names.push_back(entry.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+// Issue 12: "." + name + ".tmp.PID.N" passed NAME_MAX, so a legal 250-byte name failed with
+// "File name too long".
+TEST(Serialize, SaveTakesFileNamesUpToTheSystemLimit) {
+    TempDir dir;
+    for (std::size_t length : {200u, 230u, 250u, 255u}) {
+        const std::string name = std::string(length - 4, 'n') + ".xgt";
+        const std::string path = dir.file(name);
+        save(path, sample());
+        save(path, {{"again", scalar(2)}});
+        EXPECT_EQ(load(path)[0].first, "again") << length;
+        EXPECT_EQ(file_names(dir.path()), (std::vector<std::string>{name})) << length;
+        std::filesystem::remove(path);
+    }
+}
+
+// The pid of a process that has exited (and been reaped).
+pid_t dead_pid() {
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return child;
+}
+
+// Issue 12: saves killed before their rename left ".m.xgt.tmp.PID.N" files that nothing removed.
+TEST(Serialize, SaveRemovesStaleTemporariesOfDeadSavesOnly) {
+    TempDir dir;
+    const std::string path = dir.file("m.xgt");
+    const std::string dead = std::to_string(dead_pid());
+    const std::string live = "1";  // init: alive (or not ours to signal), never removed
+    const std::string self = std::to_string(::getpid());
+    const Bytes junk(1000, 7);
+    for (const std::string& stale : {".m.xgt.tmp." + dead + ".0", ".m.xgt.tmp." + dead + ".17"}) {
+        dir.write(stale, junk);
+    }
+    const std::vector<std::string> kept = {
+        ".m.xgt.tmp." + live + ".3",      // a live process's save in progress
+        ".m.xgt.tmp." + self + ".9",      // ours: another thread may be saving
+        ".m.xgt.tmp.12x.0",               // not our pattern
+        ".m.xgt.tmp." + dead,             // not our pattern (no counter)
+        ".m.xgt.tmp." + dead + ".0~",     // not our pattern
+        ".other.xgt.tmp." + dead + ".0",  // another file's temporary
+        "m.xgt.tmp." + dead + ".0",       // no leading dot: not ours
+    };
+    for (const std::string& name : kept) dir.write(name, junk);
+    save(path, sample());
+    std::vector<std::string> expected = kept;
+    expected.push_back("m.xgt");
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(file_names(dir.path()), expected);
+    EXPECT_EQ(load(path).size(), sample().size());
+
+    // The shortened temporary names of a long file name are recognised too.
+    const std::string long_name = std::string(246, 'x') + ".xgt";
+    const std::string stem = xgrad::data::detail::tmp_stem(long_name);
+    EXPECT_LT(stem.size(), long_name.size());
+    const std::string long_stale = "." + stem + ".tmp." + dead + ".4";
+    EXPECT_LE(long_stale.size(), 255u);
+    dir.write(long_stale, junk);
+    save(dir.file(long_name), sample());
+    EXPECT_FALSE(std::filesystem::exists(dir.file(long_stale)));
+    EXPECT_TRUE(std::filesystem::exists(dir.file(long_name)));
 }
 
 TEST(Serialize, LoadMissingFileNamesThePath) {
