@@ -18,9 +18,19 @@ double checked_p(double p) {
 }
 }  // namespace
 
-Dropout::Dropout(double p) : Dropout(p, detail::next_default_seed()) {}
+Dropout::Dropout(double p) : Dropout(p, 0) {
+    const detail::SeedDraw draw = detail::next_default_draw();
+    reseed_default(draw.seed);
+    record_default_draw(draw);
+}
 
 Dropout::Dropout(double p, std::uint64_t seed) : Module("Dropout"), p_(checked_p(p)), gen_(seed) {}
+
+void Dropout::reseed_default(std::uint64_t seed) { gen_.seed(seed); }
+
+bool Dropout::default_state_untouched() const {
+    return !drew_mask_ && Module::default_state_untouched();
+}
 
 Tensor Dropout::forward(const Tensor& input) {
     if (!input.defined()) throw std::invalid_argument("Dropout: undefined input");
@@ -28,6 +38,7 @@ Tensor Dropout::forward(const Tensor& input) {
     // mask_i = 1/(1-p) with probability 1-p, else 0; a constant, so y = x * mask has dy/dx = mask.
     // NOTE: p = 1 drops everything (mask 0), rather than dividing by zero.
     const double keep = p_ < 1.0 ? 1.0 / (1.0 - p_) : 0.0;
+    drew_mask_ = true;
     Array mask = Array::empty(input.dtype(), input.shape());
     dispatch(mask.dtype(), [&](auto tag) {
         using T = decltype(tag);

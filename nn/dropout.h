@@ -30,9 +30,16 @@ public:
     /// "Dropout(p=0.5)".
     void pretty_print(std::ostream& os) const override;
 
+protected:
+    /// Restarts the mask generator from `seed` (see Module::deal_default_draws).
+    void reseed_default(std::uint64_t seed) override;
+    /// True until the first mask is drawn.
+    bool default_state_untouched() const override;
+
 private:
     double p_;
     std::mt19937_64 gen_;
+    bool drew_mask_ = false;
 };
 
 }  // namespace xgrad::nn

@@ -19,16 +19,35 @@ detail::Rng& default_rng() {
     static detail::Rng rng(kDefaultSeed);
     return rng;
 }
+// Where the stream is: which manual_seed() started it, and how many draws since. Under
+// default_mutex().
+detail::SeedDraw& default_position() {
+    static detail::SeedDraw position;
+    return position;
+}
 }  // namespace
 
 void manual_seed(std::uint64_t seed) {
     std::lock_guard<std::mutex> lock(default_mutex());
     default_rng() = detail::Rng(seed);
+    detail::SeedDraw& at = default_position();
+    ++at.stream;
+    at.index = 0;
 }
 
-std::uint64_t detail::next_default_seed() {
+detail::SeedDraw detail::next_default_draw() {
     std::lock_guard<std::mutex> lock(default_mutex());
-    return default_rng().next();
+    detail::SeedDraw draw = default_position();
+    draw.seed = default_rng().next();
+    ++default_position().index;
+    return draw;
+}
+
+std::uint64_t detail::next_default_seed() { return next_default_draw().seed; }
+
+detail::SeedDraw detail::default_stream_position() {
+    std::lock_guard<std::mutex> lock(default_mutex());
+    return default_position();
 }
 
 namespace init {

@@ -15,12 +15,19 @@ Linear::Linear(std::size_t in, std::size_t out, bool bias, DType dtype)
     : Module("Linear"), in_(in), out_(out) {
     weight_ = register_parameter("weight", zeros(Shape{in, out}, dtype));
     if (bias) bias_ = register_parameter("bias", zeros(Shape{out}, dtype));
+    const detail::SeedDraw draw = detail::next_default_draw();
+    reseed_default(draw.seed);
+    record_default_draw(draw);
+}
+
+void Linear::reseed_default(std::uint64_t seed) {
     // PyTorch's default: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias.
-    const double b = in > 0 ? 1.0 / std::sqrt(static_cast<double>(in)) : 0.0;
-    init::uniform_(parameters(), -b, b, detail::next_default_seed());
+    const double b = in_ > 0 ? 1.0 / std::sqrt(static_cast<double>(in_)) : 0.0;
+    init::uniform_(parameters(), -b, b, seed);
 }
 
 Tensor Linear::forward(const Tensor& x) {
+    check_not_moved_from("forward");
     if (!x.defined()) throw std::invalid_argument("Linear: undefined input");
     if (x.ndim() < 1 || x.ndim() > 2 || x.shape()[x.ndim() - 1] != in_) {
         throw std::invalid_argument("Linear: input shape " + x.shape().str() +

@@ -2,6 +2,7 @@
 // Linear: y = x W + b, the course's W^T x with the weight stored (in, out).
 
 #include <cstddef>
+#include <cstdint>
 #include <iosfwd>
 
 #include "nn/module.h"
@@ -35,6 +36,10 @@ public:
 
     /// "Linear(in=2, out=3, bias=true)".
     void pretty_print(std::ostream& os) const override;
+
+protected:
+    /// U(-1/sqrt(in), 1/sqrt(in)) again, from `seed` (see Module::deal_default_draws).
+    void reseed_default(std::uint64_t seed) override;
 
 private:
     std::size_t in_, out_;

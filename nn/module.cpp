@@ -4,9 +4,129 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "nn/detail/random.h"
+
 namespace xgrad::nn {
 
 Module::Module(std::string name) : name_(std::move(name)) {}
+
+// NOTE: the name is copied, not moved, so that errors about the moved-from module still say
+// what it was ("Linear: forward on a moved-from module").
+Module::Module(Module&& other)
+    : name_(other.name_),
+      params_(std::move(other.params_)),
+      children_(std::move(other.children_)),
+      training_(other.training_),
+      has_default_draw_(other.has_default_draw_),
+      default_draw_(other.default_draw_),
+      default_fingerprint_(other.default_fingerprint_) {
+    other.params_.clear();
+    other.children_.clear();
+    other.moved_from_ = true;
+    other.has_default_draw_ = false;
+}
+
+Module& Module::operator=(Module&& other) {
+    if (this == &other) return *this;
+    name_ = other.name_;
+    params_ = std::move(other.params_);
+    children_ = std::move(other.children_);
+    training_ = other.training_;
+    moved_from_ = other.moved_from_;
+    has_default_draw_ = other.has_default_draw_;
+    default_draw_ = other.default_draw_;
+    default_fingerprint_ = other.default_fingerprint_;
+    other.params_.clear();
+    other.children_.clear();
+    other.moved_from_ = true;
+    other.has_default_draw_ = false;
+    return *this;
+}
+
+void Module::check_not_moved_from(const char* op) const {
+    if (!moved_from_) return;
+    throw std::logic_error(name_ + ": " + op +
+                           " on a moved-from module (its parameters and submodules now belong "
+                           "to the module it was moved into; use that one)");
+}
+
+namespace {
+
+// FNV-1a over every parameter's dtype, shape and bytes: cheap next to initialising them, and
+// any change of a value, a shape or a dtype changes it (up to hash collisions).
+std::uint64_t fingerprint(const std::vector<NamedTensor>& params) {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    const auto mix = [&h](const unsigned char* p, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
+    };
+    for (const auto& [name, t] : params) {
+        const Array& v = t.value();
+        const auto dtype = static_cast<unsigned char>(v.dtype());
+        mix(&dtype, 1);
+        for (std::size_t d : v.shape().vec()) {
+            mix(reinterpret_cast<const unsigned char*>(&d), sizeof d);
+        }
+        mix(static_cast<const unsigned char*>(v.raw()), v.nbytes());
+    }
+    return h;
+}
+
+}  // namespace
+
+void Module::record_default_draw(const detail::SeedDraw& draw) {
+    has_default_draw_ = true;
+    default_draw_ = draw;
+    default_fingerprint_ = fingerprint(params_);
+}
+
+void Module::reseed_default(std::uint64_t) {
+    throw std::logic_error(name_ + ": reseed_default is not implemented for this module");
+}
+
+bool Module::default_state_untouched() const {
+    return has_default_draw_ && fingerprint(params_) == default_fingerprint_;
+}
+
+void Module::deal_default_draws(const std::vector<std::shared_ptr<Module>>& fresh, long own_refs) {
+    // Every module that recorded a draw, in registration order: each fresh child, then its
+    // subtree depth-first (an explicit stack: no recursion).
+    std::vector<Module*> drew;
+    for (const auto& child : fresh) {
+        if (child.use_count() != own_refs) continue;  // also held elsewhere: built earlier
+        std::vector<Module*> stack{child.get()};
+        while (!stack.empty()) {
+            Module* m = stack.back();
+            stack.pop_back();
+            if (m->has_default_draw_) drew.push_back(m);
+            for (auto it = m->children_.rbegin(); it != m->children_.rend(); ++it) {
+                stack.push_back(it->second.get());
+            }
+        }
+    }
+    if (drew.size() < 2) return;
+    // Only draws made while building these arguments: the stream's latest ones, all of them.
+    const detail::SeedDraw now = detail::default_stream_position();
+    const std::size_t k = drew.size();
+    if (now.index < k) return;
+    std::vector<detail::SeedDraw> by_index(k);
+    std::vector<bool> seen(k, false);
+    bool in_order = true;
+    for (std::size_t j = 0; j < k; ++j) {
+        const detail::SeedDraw& d = drew[j]->default_draw_;
+        if (d.stream != now.stream || d.index < now.index - k || d.index >= now.index) return;
+        const std::size_t slot = static_cast<std::size_t>(d.index - (now.index - k));
+        if (seen[slot] || !drew[j]->default_state_untouched()) return;
+        seen[slot] = true;
+        by_index[slot] = d;
+        in_order = in_order && slot == j;
+    }
+    if (in_order) return;
+    // The j-th module in registration order takes the j-th draw, as if built j-th.
+    for (std::size_t j = 0; j < k; ++j) {
+        drew[j]->reseed_default(by_index[j].seed);
+        drew[j]->record_default_draw(by_index[j]);
+    }
+}
 
 Tensor Module::forward(const Tensor&) {
     throw std::logic_error(name_ +

@@ -9,6 +9,7 @@
 // a Sequential by value.
 
 #include <cstddef>
+#include <cstdint>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -21,6 +22,16 @@ namespace xgrad::nn {
 
 /// A named tensor: what `named_parameters()` and optimizer `state()` return.
 using NamedTensor = std::pair<std::string, Tensor>;
+
+namespace detail {
+/// A seed drawn from nn::manual_seed's stream, and where: the stream (one per manual_seed()
+/// call) and the number of draws before it in that stream.
+struct SeedDraw {
+    std::uint64_t stream = 0;
+    std::uint64_t index = 0;
+    std::uint64_t seed = 0;
+};
+}  // namespace detail
 
 /// Base class of layers and models.
 ///
@@ -43,8 +54,10 @@ public:
     virtual ~Module() = default;
     Module(const Module&) = delete;
     Module& operator=(const Module&) = delete;
-    Module(Module&&) = default;
-    Module& operator=(Module&&) = default;
+    /// A moved-from module is left empty and marked so: using it is a clear error (see
+    /// check_not_moved_from), not a silent identity or an undefined tensor.
+    Module(Module&& other);
+    Module& operator=(Module&& other);
 
     /// The module's computation on one input. The default throws std::logic_error: modules with
     /// other signatures define their own methods.
@@ -94,6 +107,34 @@ public:
     /// The parameter registered here as `name`; throws std::invalid_argument if there is none.
     const Tensor& parameter(const std::string& name) const;
 
+    /// Whether this module's contents were moved into another module.
+    bool is_moved_from() const { return moved_from_; }
+
+protected:
+    /// Throws std::logic_error "<name>: <op> on a moved-from module ..." when this module's
+    /// contents were moved into another one.
+    void check_not_moved_from(const char* op) const;
+
+    /// A layer that initialises itself from nn::manual_seed's stream (rather than from a seed
+    /// it was given) records the draw here, right after initialising its parameters.
+    void record_default_draw(const detail::SeedDraw& draw);
+    /// Re-initialises this module as if its recorded draw had given `seed` (the default throws
+    /// std::logic_error: only modules that record a draw override it).
+    virtual void reseed_default(std::uint64_t seed);
+    /// Whether the state is still exactly what the recorded draw made: by default, whether the
+    /// module's own parameters are bit-identical to their values when the draw was recorded.
+    virtual bool default_state_untouched() const;
+
+    /// Makes initialisation independent of the order in which the compiler evaluated the
+    /// arguments that built `fresh` (C++ leaves it unspecified; g++ goes right to left): the
+    /// seeds drawn while building them are dealt out again in registration order (pre-order
+    /// over their subtrees), so a container built from an argument list gets the weights it
+    /// would get from the same modules built and added one by one. Only modules held by
+    /// nobody but this container (`own_refs` references each) take part, and only when their
+    /// draws are exactly the stream's latest ones and none has been changed since; otherwise
+    /// nothing is touched.
+    void deal_default_draws(const std::vector<std::shared_ptr<Module>>& fresh, long own_refs);
+
 private:
     void add_child(std::string name, std::shared_ptr<Module> module);
     void check_name(const std::string& name) const;
@@ -103,6 +144,10 @@ private:
     std::vector<NamedTensor> params_;
     std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
     bool training_ = true;
+    bool moved_from_ = false;
+    bool has_default_draw_ = false;
+    detail::SeedDraw default_draw_;
+    std::uint64_t default_fingerprint_ = 0;  // of params_ when the draw was recorded
 };
 
 /// Prints the module tree:

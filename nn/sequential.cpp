@@ -7,6 +7,7 @@ void Sequential::push_back(std::shared_ptr<Module> module) {
 }
 
 Tensor Sequential::forward(const Tensor& input) {
+    check_not_moved_from("forward");
     Tensor x = input;
     for (const auto& m : modules_) x = m->forward(x);
     return x;

@@ -29,6 +29,11 @@ public:
     template <class... Ms, class = std::enable_if_t<(sizeof...(Ms) > 0)>>
     explicit Sequential(Ms&&... modules) : Module("Sequential") {
         (push_back(std::forward<Ms>(modules)), ...);
+        // NOTE: the arguments were built in an order the compiler chose (g++: right to left),
+        // each drawing its seed from nn::manual_seed's stream; dealing the seeds out again in
+        // registration order gives the weights of the same layers added one by one, with
+        // every compiler. Children held elsewhere too (built earlier) keep theirs.
+        deal_default_draws(modules_, /*own_refs=*/2);  // children_ and modules_
     }
 
     /// Appends a module, named by its position.
@@ -44,7 +49,8 @@ public:
         push_back(std::shared_ptr<Module>(std::move(module)));
     }
 
-    /// Applies every module in order. An empty Sequential returns its input.
+    /// Applies every module in order. An empty Sequential returns its input; a moved-from one
+    /// throws std::logic_error.
     Tensor forward(const Tensor& input) override;
 
     std::size_t size() const { return modules_.size(); }

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <random>
 
+#include "nn/module.h"
+
 namespace xgrad::nn::detail {
 
 class Rng {
@@ -39,5 +41,10 @@ private:
 
 /// A seed from the process-wide stream that nn::manual_seed() restarts (thread-safe).
 std::uint64_t next_default_seed();
+/// The same, with where it came from: `stream` changes at every manual_seed(), `index` counts
+/// the draws since (SeedDraw is declared in nn/module.h, which records it).
+SeedDraw next_default_draw();
+/// The stream's current position: the next draw will have this `stream` and `index`.
+SeedDraw default_stream_position();
 
 }  // namespace xgrad::nn::detail

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "nn/nn.h"
+#include "tests/nn/init_order.h"
 #include "tests/support/check.h"
 
 namespace xgrad::nn {
@@ -47,6 +48,41 @@ TEST(Sequential, NestedSequentialsGiveNestedNames) {
     std::vector<std::string> names;
     for (const auto& p : outer.named_parameters()) names.push_back(p.first);
     EXPECT_EQ(names, (std::vector<std::string>{"0.0.weight", "0.0.bias", "1.weight", "1.bias"}));
+}
+
+// Issue 12: with g++ (arguments evaluated right to left) the argument list gave the second
+// Linear the first seed. tests/nn/init_order_main.cpp checks the same with clang++.
+TEST(Sequential, ArgumentListInitialisesAsIfAddedOneByOne) {
+    EXPECT_EQ(xgrad::testing::mlp_from_arguments(1), xgrad::testing::mlp_one_by_one(1));
+    EXPECT_EQ(xgrad::testing::nested_from_arguments(7), xgrad::testing::nested_one_by_one(7));
+    EXPECT_NE(xgrad::testing::mlp_from_arguments(1), xgrad::testing::mlp_from_arguments(2));
+}
+
+TEST(Sequential, ArgumentListKeepsModulesBuiltEarlierOrChangedByHand) {
+    manual_seed(3);
+    auto shared = std::make_shared<Linear>(2, 2);  // held by the caller too: keeps its values
+    const std::vector<double> shared_weight = shared->weight().to_vector();
+    Linear custom(2, 2);
+    init::copy_(custom.weight(), {1, 2, 3, 4});  // values set by hand are never redrawn
+    Sequential seq(Linear(2, 2), shared, std::move(custom), Linear(2, 2));
+    EXPECT_EQ(shared->weight().to_vector(), shared_weight);
+    EXPECT_EQ(seq.at<Linear>(2)->weight().to_vector(), (std::vector<double>{1, 2, 3, 4}));
+}
+
+TEST(Sequential, AMovedFromSequentialOrLinearIsAClearError) {
+    Sequential a(Linear(2, 2), ReLU());
+    Sequential b(std::move(a));
+    EXPECT_EQ(b.size(), 2u);
+    EXPECT_TRUE(a.is_moved_from());
+    // Before: a acted as the identity, and a moved-from Linear threw "value: undefined tensor".
+    EXPECT_THROW_MSG(a.forward(ones(Shape{1, 2})), std::logic_error,
+                     "Sequential: forward on a moved-from module");
+    Linear fc(2, 3);
+    Linear moved(std::move(fc));
+    EXPECT_THROW_MSG(fc.forward(ones(Shape{1, 2})), std::logic_error,
+                     "Linear: forward on a moved-from module");
+    EXPECT_EQ(moved.forward(ones(Shape{1, 2})).shape(), (Shape{1, 3}));
+    EXPECT_TRUE(a.parameters().empty());
 }
 
 }  // namespace
