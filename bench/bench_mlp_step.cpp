@@ -135,7 +135,7 @@ struct RawMlp {
     }
 };
 
-void BM_MlpStepRawBlas(benchmark::State& state) {
+void BM_MlpStepBlas(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
     const Tensor x = uniform(Shape{n, kIn}, 0, 1, /*seed=*/1);
     const std::vector<std::int64_t> y = labels(n, 2);
@@ -145,7 +145,7 @@ void BM_MlpStepRawBlas(benchmark::State& state) {
 }
 
 BENCHMARK(BM_MlpStepEngine)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_MlpStepRawBlas)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_MlpStepBlas)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

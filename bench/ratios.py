@@ -4,8 +4,10 @@
 Pairs every BM_<Area>Engine<rest> with BM_<Area><Baseline><rest> (Baseline: HandTape, Hand,
 Blas) from the same run, and prints the median CPU time of each and their ratio, plus the
 user counters. Usage:
-    OPENBLAS_NUM_THREADS=1 python3 bench/ratios.py build/bench/bench_matmul [benchmark flags]
-Repetitions default to 5 (--benchmark_repetitions overrides), randomly interleaved."""
+    OPENBLAS_NUM_THREADS=1 python3 bench/ratios.py [--check] build/bench/bench_matmul [flags]
+Repetitions default to 5 (--benchmark_repetitions overrides), randomly interleaved. With
+--check (the ctest test BenchRatios.*), exits 1 unless the run had at least one engine
+benchmark, every engine benchmark got a ratio, and no benchmark reported an error."""
 import json
 import re
 import subprocess
@@ -15,7 +17,11 @@ BASELINES = ("HandTape", "Hand", "Blas")
 
 
 def main():
-    binary, flags = sys.argv[1], sys.argv[2:]
+    args = sys.argv[1:]
+    check = "--check" in args
+    if check:
+        args.remove("--check")
+    binary, flags = args[0], args[1:]
     if not any(f.startswith("--benchmark_repetitions") for f in flags):
         flags.append("--benchmark_repetitions=5")
     # Repetitions of engine and baseline alternate in random order, so a load change on the
@@ -30,10 +36,14 @@ def main():
     for r in runs:
         if r.get("aggregate_name") == "median" or r.get("run_type") == "iteration":
             median.setdefault(r["run_name"], r)
+    engines, unpaired, errors = 0, [], []
     for name, r in median.items():
+        if r.get("error_occurred"):
+            errors.append(name)
         m = re.match(r"BM_(\w+?)Engine(.*)$", name)
         if not m:
             continue
+        engines += 1
         base = next((median[b] for b in (f"BM_{m[1]}{s}{m[2]}" for s in BASELINES)
                      if b in median), None)
         unit = r["time_unit"]
@@ -41,6 +51,8 @@ def main():
         if base is not None:
             line += (f"   {base['run_name']:36s} {base['cpu_time']:10.4g} {unit}"
                      f"   ratio {r['cpu_time'] / base['cpu_time']:7.3f}")
+        else:
+            unpaired.append(name)
         print(line)
     keys = ("name", "run_name", "run_type", "aggregate_name", "repetitions", "repetition_index",
             "threads", "iterations", "real_time", "cpu_time", "time_unit", "family_index",
@@ -54,6 +66,18 @@ def main():
                 for k, v in counters.items()))
         if r.get("error_occurred"):
             print(f"{name}: ERROR {r.get('error_message')}")
+    if check:
+        problems = []
+        if engines == 0:
+            problems.append("no engine benchmark (BM_<Area>Engine<rest>) ran")
+        problems += [f"{n}: no baseline BM_<Area>{{{','.join(BASELINES)}}}<rest> to pair with"
+                     for n in unpaired]
+        problems += [f"{n}: the benchmark reported an error" for n in errors]
+        for p in problems:
+            print(f"ratios.py --check: {p}", file=sys.stderr)
+        if problems:
+            sys.exit(1)
+        print(f"ratios.py --check: {engines} engine benchmarks, each with its ratio")
 
 
 if __name__ == "__main__":

@@ -6,15 +6,17 @@
 #   bash cmake/run.sh sanitize   build and run every test under address+undefined sanitizers
 #   bash cmake/run.sh tsan       build and run every test under the thread sanitizer
 #   bash cmake/run.sh bench      build and run the benchmarks (one thread)
+#   bash cmake/run.sh format     check that every C++ file is clang-formatted (CI runs it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Everything the tests use, so none of them skips on a fresh machine: dataset-fashion-mnist
 # (the integration test trains on the real files), graphviz and gnuplot-nox (the rendering
-# tests of the course figures and the loss curve).
+# tests of the course figures and the loss curve), clang (a determinism test is compiled with
+# clang++ too; libFuzzer builds), python3 (bench/ratios.py's test).
 build_packages=(cmake ninja-build ccache g++ libxtensor-dev libxtensor-blas-dev libxsimd-dev
                 xtl-dev libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
-                dataset-fashion-mnist graphviz gnuplot-nox)
+                dataset-fashion-mnist graphviz gnuplot-nox clang python3)
 
 ensure_packages() {
     local missing=()
@@ -60,8 +62,14 @@ case "${1:-}" in
         cmake --build --preset release
         for b in build/bench/bench_*; do "$b" --benchmark_min_time=0.2; done
         ;;
+    format)
+        # The repository's .clang-format (clang-format 14); lists every file that differs.
+        ensure_packages clang-format git
+        git ls-files -z '*.cpp' '*.h' '*.hpp' '*.cc' | xargs -0 clang-format --dry-run -Werror
+        echo "clang-format: every C++ file is formatted"
+        ;;
     *)
-        echo "usage: bash cmake/run.sh demo|test|sanitize|tsan|bench" >&2
+        echo "usage: bash cmake/run.sh demo|test|sanitize|tsan|bench|format" >&2
         exit 2
         ;;
 esac
