@@ -1,9 +1,11 @@
 #include "autograd/array.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <sstream>
+#include <string>
 
 namespace xgrad {
 
@@ -103,25 +105,129 @@ void Storage::release(std::size_t nbytes) {
     heap_ = nullptr;
 }
 
+namespace {
+// std::bad_alloc with a message that names what was being allocated.
+class AllocationError : public std::bad_alloc {
+public:
+    explicit AllocationError(std::string what) : what_(std::move(what)) {}
+    const char* what() const noexcept override { return what_.c_str(); }
+
+private:
+    std::string what_;
+};
+}  // namespace
+
+void nbytes_error(const char* op, const Shape& shape, DType dtype) {
+    throw std::length_error(std::string(op) + ": shape " + shape.str() + " of " +
+                            dtype_name(dtype) + " is too large (" +
+                            std::to_string(shape.numel(op)) + " elements of " +
+                            std::to_string(itemsize(dtype)) + " bytes exceed the limit of " +
+                            std::to_string(PTRDIFF_MAX) + " bytes)");
+}
+
+void not_floating_error(const char* op, DType dtype) {
+    throw std::invalid_argument(std::string(op) + ": expected a floating dtype (got " +
+                                dtype_name(dtype) + ")");
+}
+
+void Array::allocate_heap(std::size_t nbytes, bool zero) {
+    try {
+        storage_.allocate_heap(nbytes, zero);
+    } catch (const std::bad_alloc&) {
+        throw AllocationError("array: out of memory allocating " + std::to_string(nbytes) +
+                              " bytes for shape " + shape_.str() + " of " + dtype_name(dtype_));
+    }
+}
+
 Array Array::full(DType dtype, Shape shape, double value) {
     Array a = empty(dtype, std::move(shape));
     a.fill(value);
     return a;
 }
 
+void Array::count_error(const char* op, std::size_t count, const Shape& shape) {
+    throw std::invalid_argument(std::string(op) + ": value count does not match the shape (got " +
+                                std::to_string(count) + " values for shape " + shape.str() +
+                                ", expected " + std::to_string(shape.numel(op)) + ")");
+}
+
 Array Array::from_values(DType dtype, Shape shape, const std::vector<double>& values) {
-    if (values.size() != shape.numel()) {
-        throw std::invalid_argument("tensor: value count does not match the shape (got " +
-                                    std::to_string(values.size()) + " values for shape " +
-                                    shape.str() + ", expected " + std::to_string(shape.numel()) +
-                                    ")");
-    }
+    check_count("tensor", values.size(), shape);
     Array a = empty(dtype, std::move(shape));
-    dispatch(dtype, [&](auto t) {
+    dispatch_all(dtype, [&](auto t) {
         using T = decltype(t);
-        T* p = a.data<T>();
-        for (std::size_t i = 0; i < values.size(); ++i) p[i] = static_cast<T>(values[i]);
+        T* p = static_cast<T*>(a.ptr());
+        for (std::size_t i = 0; i < values.size(); ++i) p[i] = convert_value<T>(values[i]);
     });
+    return a;
+}
+
+Array Array::from_vector(const std::vector<bool>& values, Shape shape) {
+    check_count("from_vector", values.size(), shape);
+    Array a = empty(DType::Bool, std::move(shape));
+    bool* p = a.data<bool>();
+    for (std::size_t i = 0; i < values.size(); ++i) p[i] = values[i];
+    return a;
+}
+
+Array Array::arange(DType dtype, double start, double end, double step) {
+    if (!std::isfinite(start) || !std::isfinite(end)) {
+        throw std::invalid_argument("arange: bounds must be finite (got start " +
+                                    std::to_string(start) + ", end " + std::to_string(end) + ")");
+    }
+    if (step == 0 || !std::isfinite(step)) {
+        throw std::invalid_argument("arange: step must be nonzero and finite (got " +
+                                    std::to_string(step) + ")");
+    }
+    if ((step > 0 && end < start) || (step < 0 && end > start)) {
+        throw std::invalid_argument(
+            "arange: upper bound and larger bound inconsistent with step sign (got start " +
+            std::to_string(start) + ", end " + std::to_string(end) + ", step " +
+            std::to_string(step) + ")");
+    }
+    const double count = std::ceil((end - start) / step);
+    if (!(count < 9.0e18)) {
+        throw std::length_error("arange: too many elements (got start " + std::to_string(start) +
+                                ", end " + std::to_string(end) + ", step " + std::to_string(step) +
+                                ")");
+    }
+    const std::size_t n = static_cast<std::size_t>(count);
+    Array a = empty(dtype, Shape{n});
+    const bool integral = std::floor(start) == start && std::floor(step) == step &&
+                          std::fabs(start) < 9.0e18 && std::fabs(step) < 9.0e18;
+    if (dtype == DType::Int64 && integral) {
+        std::int64_t* p = a.data<std::int64_t>();
+        const auto s0 = static_cast<std::int64_t>(start), st = static_cast<std::int64_t>(step);
+        for (std::size_t i = 0; i < n; ++i) p[i] = s0 + static_cast<std::int64_t>(i) * st;
+        return a;
+    }
+    dispatch_all(dtype, [&](auto t) {
+        using T = decltype(t);
+        T* p = static_cast<T*>(a.ptr());
+        // start + i * step rather than a running sum: no accumulated rounding.
+        for (std::size_t i = 0; i < n; ++i) {
+            p[i] = convert_value<T>(start + static_cast<double>(i) * step);
+        }
+    });
+    return a;
+}
+
+Array Array::from_blob(void* data, Shape shape, DType dtype) {
+    const std::size_t nb = checked_nbytes("from_blob", shape, dtype);
+    if (data == nullptr && nb > 0) {
+        throw std::invalid_argument("from_blob: null data pointer for shape " + shape.str() +
+                                    " of " + dtype_name(dtype));
+    }
+    if (reinterpret_cast<std::uintptr_t>(data) % itemsize(dtype) != 0) {
+        throw std::invalid_argument(
+            "from_blob: data pointer not aligned to the element size (got "
+            "an address that is not a multiple of " +
+            std::to_string(itemsize(dtype)) + " for " + dtype_name(dtype) + ")");
+    }
+    Storage st;
+    st.heap_ = data;
+    Array a(dtype, std::move(shape), st);
+    a.borrowed_ = true;
     return a;
 }
 
@@ -131,7 +237,7 @@ Array::Array(const Array& other)
         storage_.heap_ = nullptr;
         return;
     }
-    storage_.allocate(nbytes(), /*zero=*/false);
+    allocate(/*zero=*/false);
     std::memcpy(raw(), other.raw(), nbytes());
 }
 
@@ -140,30 +246,23 @@ Array& Array::operator=(const Array& other) {
     return *this;
 }
 
-void Array::type_error(std::size_t size) const {
+void Array::type_error(DType want) const {
     if (!defined_) throw std::logic_error("array: access to an undefined array");
     throw std::logic_error(std::string("array: element type mismatch (got a request for ") +
-                           (size == 4 ? "float32" : "float64") + ", array is " +
-                           dtype_name(dtype_) + ")");
+                           dtype_name(want) + ", array is " + dtype_name(dtype_) + ")");
 }
 
-double Array::item() const {
-    if (!defined_ || numel() != 1) {
-        throw std::invalid_argument("item: array must have exactly one element (got shape " +
-                                    shape_.str() + ")");
-    }
-    return at(std::size_t{0});
+void Array::item_error() const {
+    throw std::invalid_argument("item: array must have exactly one element (got shape " +
+                                shape_.str() + ")");
 }
 
-double Array::at(std::size_t flat) const {
-    if (!defined_ || flat >= numel()) {
-        throw std::out_of_range("at: flat index " + std::to_string(flat) +
-                                " out of range for shape " + shape_.str());
-    }
-    return dtype_ == DType::Float32 ? double(data<float>()[flat]) : data<double>()[flat];
+void Array::flat_error(const char* op, std::size_t flat) const {
+    throw std::out_of_range(std::string(op) + ": flat index " + std::to_string(flat) +
+                            " out of range for shape " + shape_.str());
 }
 
-double Array::at(std::initializer_list<std::size_t> index) const {
+std::size_t Array::flat_index(std::initializer_list<std::size_t> index) const {
     if (index.size() != ndim()) {
         throw std::out_of_range("at: got " + std::to_string(index.size()) + " indices for shape " +
                                 shape_.str());
@@ -176,70 +275,60 @@ double Array::at(std::initializer_list<std::size_t> index) const {
         }
         flat = flat * shape_[d++] + i;
     }
-    return at(flat);
+    return flat;
 }
 
 void Array::set(std::size_t flat, double value) {
-    if (!defined_ || flat >= numel()) {
-        throw std::out_of_range("set: flat index " + std::to_string(flat) +
-                                " out of range for shape " + shape_.str());
-    }
-    if (dtype_ == DType::Float32) {
-        data<float>()[flat] = static_cast<float>(value);
-    } else {
-        data<double>()[flat] = value;
-    }
-}
-
-std::vector<double> Array::to_vector() const {
-    std::vector<double> out(numel());
-    dispatch(dtype_, [&](auto t) {
+    check_flat("set", flat);
+    dispatch_all(dtype_, [&](auto t) {
         using T = decltype(t);
-        const T* p = data<T>();
-        for (std::size_t i = 0; i < out.size(); ++i) out[i] = p[i];
+        static_cast<T*>(ptr())[flat] = convert_value<T>(value);
     });
-    return out;
 }
 
 void Array::fill(double value) {
-    dispatch(dtype_, [&](auto t) {
+    if (!defined_) type_error(dtype_);
+    dispatch_all(dtype_, [&](auto t) {
         using T = decltype(t);
-        T* p = data<T>();
-        const T v = static_cast<T>(value);
+        T* p = static_cast<T*>(ptr());
+        const T v = convert_value<T>(value);
         for (std::size_t i = 0, n = numel(); i < n; ++i) p[i] = v;
     });
 }
 
 Array Array::cast(DType dtype) const {
     if (dtype == dtype_) return *this;
+    if (!defined_) type_error(dtype);
     Array out = empty(dtype, shape_);
     const std::size_t n = numel();
-    if (dtype_ == DType::Float32) {
-        const float* s = data<float>();
-        double* d = out.data<double>();
-        for (std::size_t i = 0; i < n; ++i) d[i] = s[i];
-    } else {
-        const double* s = data<double>();
-        float* d = out.data<float>();
-        for (std::size_t i = 0; i < n; ++i) d[i] = static_cast<float>(s[i]);
-    }
+    dispatch_all(dtype_, [&](auto from) {
+        using S = decltype(from);
+        const S* src = static_cast<const S*>(ptr());
+        dispatch_all(dtype, [&](auto to) {
+            using D = decltype(to);
+            D* dst = static_cast<D*>(out.ptr());
+            for (std::size_t i = 0; i < n; ++i) dst[i] = convert_value<D>(src[i]);
+        });
+    });
     return out;
 }
 
 Array Array::reshaped(Shape shape) const& { return Array(*this).reshaped(std::move(shape)); }
 
 Array Array::reshaped(Shape shape) && {
-    if (shape.numel() != numel()) {
+    if (shape.numel("reshape") != numel()) {
         throw std::invalid_argument("reshape: element count differs (got " + shape_.str() +
                                     " with " + std::to_string(numel()) + " elements, asked for " +
                                     shape.str() + ")");
     }
-    // Same byte count, so the storage stays inline or stays on the heap: only the shape changes.
+    // Same byte count, so the storage stays inline or stays on the heap (or stays borrowed):
+    // only the shape changes.
     shape_ = std::move(shape);
     return std::move(*this);
 }
 
 Storage Array::release_storage() {
+    if (borrowed_) *this = Array(*this);  // the caller's memory is not ours to hand on
     Storage s = storage_;
     storage_.heap_ = nullptr;
     defined_ = false;
@@ -247,10 +336,30 @@ Storage Array::release_storage() {
 }
 
 namespace {
+template <class T>
+void format_one(std::ostringstream& os, T v) {
+    if constexpr (std::is_same_v<T, bool>) {
+        os << (v ? "True" : "False");
+    } else {
+        os << v;
+    }
+}
+
 void format_rec(std::ostringstream& os, const Array& a, std::size_t dim, std::size_t offset,
                 std::size_t stride, std::size_t max_per_dim) {
+    auto element = [&](std::size_t flat) {
+        dispatch_all(a.dtype(), [&](auto t) {
+            using T = decltype(t);
+            // float prints through double, as before; int64 and bool print exactly.
+            if constexpr (std::is_floating_point_v<T>) {
+                format_one(os, a.at<double>(flat));
+            } else {
+                format_one(os, a.at<T>(flat));
+            }
+        });
+    };
     if (a.ndim() == 0) {
-        os << a.at(std::size_t{0});
+        element(0);
         return;
     }
     const std::size_t n = a.shape()[dim];
@@ -262,7 +371,7 @@ void format_rec(std::ostringstream& os, const Array& a, std::size_t dim, std::si
             i = n - max_per_dim / 2;
         }
         if (dim + 1 == a.ndim()) {
-            os << a.at(offset + i);
+            element(offset + i);
         } else {
             format_rec(os, a, dim + 1, offset + i * inner, inner, max_per_dim);
         }

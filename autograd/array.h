@@ -7,10 +7,12 @@
 // (<= 200 bytes and no heap allocation per scalar node) needs data of up to 8 bytes inline.
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -40,27 +42,123 @@ struct Storage {
     const void* get(std::size_t nbytes) const { return fits_inline(nbytes) ? inline_ : heap_; }
 };
 
-/// An owning, contiguous, row-major n-d array of float32 or float64.
+[[noreturn]] void nbytes_error(const char* op, const Shape& shape, DType dtype);
+[[noreturn]] void not_floating_error(const char* op, DType dtype);
+
+/// Bytes that `shape` elements of `dtype` take. Throws std::length_error naming `op`, the shape
+/// and the dtype when the element count or the byte count overflows, or exceeds PTRDIFF_MAX
+/// (the most one object may span).
+inline std::size_t checked_nbytes(const char* op, const Shape& shape, DType dtype) {
+    const std::size_t n = shape.numel(op);
+    std::size_t bytes = 0;
+    if (__builtin_mul_overflow(n, itemsize(dtype), &bytes) ||
+        bytes > static_cast<std::size_t>(PTRDIFF_MAX)) {
+        nbytes_error(op, shape, dtype);
+    }
+    return bytes;
+}
+
+/// Calls f(T{}) with T = float or double according to `dtype`; for Int64 or Bool throws
+/// std::invalid_argument "<op>: expected a floating dtype (got int64)". Float kernels go
+/// through this, so they cannot silently run on integers.
+template <class F>
+decltype(auto) dispatch(const char* op, DType dtype, F&& f) {
+    if (dtype == DType::Float32) return f(float{});
+    if (dtype != DType::Float64) not_floating_error(op, dtype);
+    return f(double{});
+}
+/// dispatch with the op named "array".
+template <class F>
+decltype(auto) dispatch(DType dtype, F&& f) {
+    return dispatch("array", dtype, std::forward<F>(f));
+}
+/// Calls f(T{}) with T = float, double, std::int64_t or bool according to `dtype`.
+template <class F>
+decltype(auto) dispatch_all(DType dtype, F&& f) {
+    switch (dtype) {
+        case DType::Float32:
+            return f(float{});
+        case DType::Float64:
+            return f(double{});
+        case DType::Int64:
+            return f(std::int64_t{});
+        case DType::Bool:
+            break;
+    }
+    return f(bool{});
+}
+
+/// One element converted as PyTorch's `to()` does: float -> int64 truncates toward zero;
+/// anything -> bool is `!= 0` (so NaN is true); bool -> number is 0 or 1.
+template <class To, class From>
+inline To convert_value(From v) {
+    if constexpr (std::is_same_v<To, bool>) {
+        return v != From(0);
+    } else if constexpr (std::is_same_v<To, std::int64_t> && std::is_floating_point_v<From>) {
+        // NOTE: NaN and values outside int64's range are undefined behaviour in C++; they give
+        // INT64_MIN, which is what x86's cvttsd2si returns (and so what PyTorch gives on x86).
+        const bool in_range = v >= From(-9223372036854775808.0) && v < From(9223372036854775808.0);
+        return in_range ? static_cast<std::int64_t>(v) : INT64_MIN;
+    } else {
+        return static_cast<To>(v);
+    }
+}
+
+/// An owning (or, from from_blob, borrowing), contiguous, row-major n-d array of float32,
+/// float64, int64 or bool.
 /// Example:
 ///   Array a = Array::from_values(f64, {2, 2}, {1, 2, 3, 4});
 ///   a.at({1, 0}) == 3;  a.data<double>()[3] == 4;  a.shape().str() == "(2,2)"
+///   Array i = Array::from_vector(std::vector<std::int64_t>{3, 1}); i.at<std::int64_t>(0) == 3
 class Array {
 public:
     /// An undefined array (no dtype, no data); `defined()` is false.
     Array() : defined_(false) { storage_.heap_ = nullptr; }
-    /// Zero-filled array of the given dtype and shape.
+    /// Zero-filled array of the given dtype and shape. Throws std::length_error when the
+    /// element or byte count overflows, std::bad_alloc (naming the shape) when memory runs out.
     Array(DType dtype, Shape shape) : shape_(std::move(shape)), dtype_(dtype) {
-        storage_.allocate(nbytes(), /*zero=*/true);
+        allocate(/*zero=*/true);
     }
     /// Uninitialised array (contents unspecified): for kernels that overwrite every element.
     static Array empty(DType dtype, Shape shape) {
         Array a(dtype, std::move(shape), Uninitialized{});
         return a;
     }
+    /// Every element `value`, converted as convert_value (so exact for int64 up to 2^53).
     static Array full(DType dtype, Shape shape, double value);
     /// Values in row-major order; throws std::invalid_argument if the count does not match.
     static Array from_values(DType dtype, Shape shape, const std::vector<double>& values);
     static Array scalar(DType dtype, double value) { return full(dtype, Shape{}, value); }
+    /// Values of float, double or std::int64_t, with the matching dtype; 1-D, or of `shape`
+    /// (throws std::invalid_argument if the count does not match).
+    template <class T>
+    static Array from_vector(const std::vector<T>& values) {
+        return from_vector(values, Shape{values.size()});
+    }
+    template <class T>
+    static Array from_vector(const std::vector<T>& values, Shape shape) {
+        static_assert(!std::is_same_v<T, bool>, "unreachable: std::vector<bool> has an overload");
+        check_count("from_vector", values.size(), shape);
+        Array a = empty(dtype_of<T>, std::move(shape));
+        if (!values.empty()) std::memcpy(a.raw(), values.data(), values.size() * sizeof(T));
+        return a;
+    }
+    /// A Bool array (std::vector<bool> packs bits, so the values are copied one by one).
+    static Array from_vector(const std::vector<bool>& values) {
+        return from_vector(values, Shape{values.size()});
+    }
+    static Array from_vector(const std::vector<bool>& values, Shape shape);
+    /// 1-D [start, start + step, ...) up to but excluding `end`, as torch::arange: the count is
+    /// ceil((end - start) / step). Int64 values are computed in integers when start and step are
+    /// integral. Throws std::invalid_argument for a zero or non-finite step, non-finite bounds, or
+    /// a step whose sign does not lead from start towards end.
+    static Array arange(DType dtype, double start, double end, double step = 1.0);
+    /// A zero-copy Array over caller-owned memory: `data` must hold shape.numel() elements of
+    /// `dtype`, aligned to the element size, and stay valid (and not be freed) for as long as
+    /// this Array or any Array moved from it exists. Writes through the Array change the
+    /// caller's memory. Copying the Array copies the data (the copy owns its memory); moving
+    /// keeps borrowing. Throws std::invalid_argument for a null or misaligned pointer.
+    static Array from_blob(void* data, Shape shape, DType dtype);
 
     Array(const Array& other);
     /// The moved-from array is undefined.
@@ -68,9 +166,11 @@ public:
         : shape_(std::move(other.shape_)),
           storage_(other.storage_),
           dtype_(other.dtype_),
-          defined_(other.defined_) {
+          defined_(other.defined_),
+          borrowed_(other.borrowed_) {
         other.storage_.heap_ = nullptr;
         other.defined_ = false;
+        other.borrowed_ = false;
     }
     Array& operator=(const Array& other);
     Array& operator=(Array&& other) noexcept {
@@ -80,8 +180,10 @@ public:
             storage_ = other.storage_;
             dtype_ = other.dtype_;
             defined_ = other.defined_;
+            borrowed_ = other.borrowed_;
             other.storage_.heap_ = nullptr;
             other.defined_ = false;
+            other.borrowed_ = false;
         }
         return *this;
     }
@@ -93,37 +195,72 @@ public:
     std::size_t ndim() const { return shape_.size(); }
     std::size_t numel() const { return shape_.numel(); }
     std::size_t nbytes() const { return numel() * itemsize(dtype_); }
+    /// Whether the elements live in caller-owned memory (from_blob).
+    bool is_borrowed() const { return borrowed_; }
 
-    /// Typed pointer to the elements; throws std::logic_error if T is not the array's dtype.
+    /// Typed pointer to the elements; throws std::logic_error if T is not the array's element
+    /// type (float, double, std::int64_t or bool: dtype_of<T> must equal dtype()).
     template <class T>
     T* data() {
-        check_type(sizeof(T));
-        return static_cast<T*>(storage_.get(nbytes()));
+        check_type(dtype_of<T>);
+        return static_cast<T*>(ptr());
     }
     template <class T>
     const T* data() const {
-        check_type(sizeof(T));
-        return static_cast<const T*>(storage_.get(nbytes()));
+        check_type(dtype_of<T>);
+        return static_cast<const T*>(ptr());
     }
-    void* raw() { return storage_.get(nbytes()); }
-    const void* raw() const { return storage_.get(nbytes()); }
+    void* raw() { return ptr(); }
+    const void* raw() const { return ptr(); }
 
     /// The single element of a one-element array, as double; throws otherwise.
-    double item() const;
+    double item() const { return item<double>(); }
+    /// The single element converted to T (as convert_value): item<std::int64_t>() reads an
+    /// index exactly, which the double form cannot past 2^53.
+    template <class T>
+    T item() const {
+        if (!defined_ || numel() != 1) item_error();
+        return get<T>(0);
+    }
     /// Element at a flat (row-major) index, as double; bounds-checked.
-    double at(std::size_t flat) const;
+    double at(std::size_t flat) const { return at<double>(flat); }
     /// Element at a multi-index, as double; bounds-checked.
-    double at(std::initializer_list<std::size_t> index) const;
+    double at(std::initializer_list<std::size_t> index) const { return at<double>(index); }
+    /// The same, converted to T.
+    template <class T>
+    T at(std::size_t flat) const {
+        check_flat("at", flat);
+        return get<T>(flat);
+    }
+    template <class T>
+    T at(std::initializer_list<std::size_t> index) const {
+        return at<T>(flat_index(index));
+    }
+    /// Stores `value` at a flat index, converted as convert_value; bounds-checked.
     void set(std::size_t flat, double value);
-    std::vector<double> to_vector() const;
+    /// Every element as double (int64 beyond 2^53 rounds: use to_vector<std::int64_t>()).
+    std::vector<double> to_vector() const { return to_vector<double>(); }
+    /// Every element converted to T (float, double, std::int64_t or bool).
+    template <class T>
+    std::vector<T> to_vector() const {
+        std::vector<T> out(numel());
+        dispatch_all(dtype_, [&](auto t) {
+            using S = decltype(t);
+            const S* p = static_cast<const S*>(ptr());
+            for (std::size_t i = 0; i < out.size(); ++i) out[i] = convert_value<T>(p[i]);
+        });
+        return out;
+    }
+    /// Sets every element to `value`, converted as convert_value.
     void fill(double value);
-    /// Copy converted to another dtype (a plain copy if it is the same).
+    /// Copy converted to another dtype by convert_value's rules (a plain copy if the same).
     Array cast(DType dtype) const;
     /// Same elements with a new shape of the same element count; throws otherwise.
     Array reshaped(Shape shape) const&;
     Array reshaped(Shape shape) &&;
 
     /// Low level: take the element storage out (the array becomes undefined) or adopt one.
+    /// A borrowed array's elements are copied into owned storage first.
     Storage release_storage();
     static Array adopt(DType dtype, Shape shape, Storage storage) {
         Array a(dtype, std::move(shape), storage);
@@ -135,31 +272,56 @@ private:
         : shape_(std::move(shape)), storage_(storage), dtype_(dtype) {}
     struct Uninitialized {};
     Array(DType dtype, Shape&& shape, Uninitialized) : shape_(std::move(shape)), dtype_(dtype) {
-        storage_.allocate(nbytes(), /*zero=*/false);
+        allocate(/*zero=*/false);
+    }
+    void allocate(bool zero) {
+        const std::size_t nb = checked_nbytes("array", shape_, dtype_);
+        if (Storage::fits_inline(nb)) {
+            storage_.heap_ = nullptr;  // zeroes the 8 inline bytes
+        } else {
+            allocate_heap(nb, zero);
+        }
+    }
+    void allocate_heap(std::size_t nbytes, bool zero);  // std::bad_alloc naming the shape
+    // Small owned arrays keep their bytes inline; borrowed ones always point at the caller's.
+    void* ptr() { return borrowed_ ? storage_.heap_ : storage_.get(nbytes()); }
+    const void* ptr() const { return borrowed_ ? storage_.heap_ : storage_.get(nbytes()); }
+    template <class T>
+    T get(std::size_t flat) const {
+        return dispatch_all(dtype_, [&](auto t) {
+            using S = decltype(t);
+            return convert_value<T>(static_cast<const S*>(ptr())[flat]);
+        });
     }
     void reset() {
-        if (defined_ && !Storage::fits_inline(nbytes())) storage_.release(nbytes());
+        if (defined_ && !borrowed_ && !Storage::fits_inline(nbytes())) storage_.release(nbytes());
         defined_ = false;
+        borrowed_ = false;
     }
-    void check_type(std::size_t size) const {
-        if (!defined_ || size != itemsize(dtype_)) type_error(size);
+    void check_type(DType want) const {
+        if (!defined_ || want != dtype_) type_error(want);
     }
-    [[noreturn]] void type_error(std::size_t size) const;
+    void check_flat(const char* op, std::size_t flat) const {
+        if (!defined_ || flat >= numel()) flat_error(op, flat);
+    }
+    static void check_count(const char* op, std::size_t count, const Shape& shape) {
+        if (count != shape.numel(op)) count_error(op, count, shape);
+    }
+    std::size_t flat_index(std::initializer_list<std::size_t> index) const;
+    [[noreturn]] void type_error(DType want) const;
+    [[noreturn]] void item_error() const;
+    [[noreturn]] void flat_error(const char* op, std::size_t flat) const;
+    [[noreturn]] static void count_error(const char* op, std::size_t count, const Shape& shape);
 
     Shape shape_;
     Storage storage_;
     DType dtype_ = DType::Float32;
     bool defined_ = true;
+    bool borrowed_ = false;  // storage_.heap_ points at caller-owned memory (from_blob)
 };
 
 /// "[[1, 2], [3, 4]]", abbreviated with "..." past `max_per_dim` entries per dimension.
+/// Int64 elements print exactly; Bool ones as True/False (as PyTorch prints them).
 std::string format_values(const Array& a, std::size_t max_per_dim = 6);
-
-/// Calls f(T{}) with T = float or double according to `dtype`.
-template <class F>
-decltype(auto) dispatch(DType dtype, F&& f) {
-    if (dtype == DType::Float32) return f(float{});
-    return f(double{});
-}
 
 }  // namespace xgrad

@@ -54,7 +54,7 @@ inline void strided(T* o, std::size_t n, const std::array<const T*, K>& p,
 template <class T, class F, class... A>
 Array map(const Shape& out_shape, F&& f, const A&... ins) {
     constexpr std::size_t K = sizeof...(A);
-    Array out = Array::empty(sizeof(T) == 4 ? DType::Float32 : DType::Float64, out_shape);
+    Array out = Array::empty(dtype_of<T>, out_shape);
     T* o = out.data<T>();
     const std::size_t n = out.numel();
     const std::array<const T*, K> p = {ins.template data<T>()...};

@@ -1,12 +1,31 @@
 #include "autograd/shape.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
 namespace xgrad {
 
-const char* dtype_name(DType dtype) { return dtype == DType::Float32 ? "float32" : "float64"; }
+const char* dtype_name(DType dtype) {
+    switch (dtype) {
+        case DType::Float32:
+            return "float32";
+        case DType::Float64:
+            return "float64";
+        case DType::Int64:
+            return "int64";
+        case DType::Bool:
+            return "bool";
+    }
+    return "unknown dtype";
+}
+
+std::size_t Shape::numel_overflow(const char* op) const {
+    throw std::length_error(std::string(op) + ": the element count of shape " + str() +
+                            " overflows 64 bits (the product of the dimensions exceeds " +
+                            std::to_string(SIZE_MAX) + ")");
+}
 
 std::string Shape::str() const {
     std::string s = "(";

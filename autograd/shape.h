@@ -10,16 +10,51 @@
 
 namespace xgrad {
 
-/// Element type of a tensor. Training defaults to Float32; gradient checks run in Float64.
-enum class DType : std::uint8_t { Float32, Float64 };
+/// Element type of a tensor. Training defaults to Float32; gradient checks run in Float64;
+/// Int64 holds indices and Bool masks (stored one byte per element, 0 or 1), as PyTorch's
+/// torch::kInt64 and torch::kBool.
+enum class DType : std::uint8_t { Float32, Float64, Int64, Bool };
 
-/// "float32" or "float64".
+/// "float32", "float64", "int64" or "bool" (PyTorch's names).
 const char* dtype_name(DType dtype);
-/// Bytes per element: 4 or 8.
-inline std::size_t itemsize(DType dtype) { return dtype == DType::Float32 ? 4 : 8; }
+/// Bytes per element: 4, 8, 8 or 1.
+inline constexpr std::size_t itemsize(DType dtype) {
+    return dtype == DType::Float32 ? 4 : dtype == DType::Bool ? 1 : 8;
+}
+/// True for Float32 and Float64 (the dtypes that can require grad).
+inline constexpr bool is_floating_point(DType dtype) {
+    return dtype == DType::Float32 || dtype == DType::Float64;
+}
 
 inline constexpr DType f32 = DType::Float32;
 inline constexpr DType f64 = DType::Float64;
+inline constexpr DType i64 = DType::Int64;
+// NOTE: `bool` is a keyword; NumPy spells the dtype object the same way (np.bool_).
+inline constexpr DType bool_ = DType::Bool;
+
+/// The DType of a C++ element type: dtype_of<float> == f32, dtype_of<std::int64_t> == i64,
+/// dtype_of<bool> == bool_ (a Bool array's bytes are read as bool).
+template <class T>
+struct DTypeOf;
+template <>
+struct DTypeOf<float> {
+    static constexpr DType value = DType::Float32;
+};
+template <>
+struct DTypeOf<double> {
+    static constexpr DType value = DType::Float64;
+};
+template <>
+struct DTypeOf<std::int64_t> {
+    static constexpr DType value = DType::Int64;
+};
+template <>
+struct DTypeOf<bool> {
+    static constexpr DType value = DType::Bool;
+};
+template <class T>
+inline constexpr DType dtype_of = DTypeOf<T>::value;
+static_assert(sizeof(bool) == 1, "Bool arrays store one byte per element, read as bool");
 
 /// The dimensions of a tensor, row-major. Up to 4 dimensions are stored inline (no heap), so a
 /// scalar or small tensor costs no allocation for its shape.
@@ -66,10 +101,18 @@ public:
     const std::size_t* end() const { return data() + ndim_; }
     std::size_t operator[](std::size_t i) const { return data()[i]; }
     std::size_t& operator[](std::size_t i) { return data()[i]; }
-    /// Product of the dimensions (1 for a scalar).
-    std::size_t numel() const {
+    /// Product of the dimensions (1 for a scalar, 0 if any dimension is 0). Throws
+    /// std::length_error naming `op` and the shape when the product overflows 64 bits.
+    std::size_t numel(const char* op = "shape") const {
         std::size_t n = 1;
-        for (std::size_t d : *this) n *= d;
+        bool overflow = false, zero = false;
+        for (std::size_t d : *this) {
+            overflow |= __builtin_mul_overflow(n, d, &n);
+            zero |= d == 0;
+        }
+        // A zero dimension makes the count 0 however large the others are. (The wrapped product
+        // itself can be 0 without one: 2^32 * 2^32.)
+        if (overflow) return zero ? 0 : numel_overflow(op);
         return n;
     }
     std::vector<std::size_t> vec() const { return {begin(), end()}; }
@@ -86,6 +129,7 @@ public:
     friend bool operator!=(const Shape& a, const Shape& b) { return !(a == b); }
 
 private:
+    [[noreturn]] std::size_t numel_overflow(const char* op) const;
     void assign(const std::size_t* dims, std::size_t ndim) {
         ndim_ = ndim;
         if (ndim > kInline) heap_ = new std::size_t[ndim];

@@ -46,7 +46,7 @@ Tensor transpose(const Tensor& a, const CallSite&) {
 
 Tensor reshape(const Tensor& a, Shape shape, const CallSite&) {
     detail::check_defined("reshape", a);
-    if (shape.numel() != a.numel()) {
+    if (shape.numel("reshape") != a.numel()) {
         throw std::invalid_argument("reshape: element count differs (got " + a.shape().str() +
                                     " with " + std::to_string(a.numel()) + " elements, asked for " +
                                     shape.str() + ")");
