@@ -107,12 +107,12 @@ public:
             const std::size_t code = take_uint(1, "the dtype", end);
             const std::size_t ndim = take_uint(1, "the rank", end);
             const std::size_t reserved = take_uint(2, "the reserved field", end);
-            if (code > 1) {
+            if (code > 3) {
                 fail("malformed " + record_ + ": unknown dtype code (got " + std::to_string(code) +
-                     ", expected 0 for float32 or 1 for float64)");
+                     ", expected 0 for float32, 1 for float64, 2 for int64 or 3 for bool)");
             }
             if (reserved != 0) fail("malformed " + record_ + ": reserved field is not zero");
-            const DType dtype = code == 0 ? f32 : f64;
+            const DType dtype = static_cast<DType>(code);  // the codes are DType's values
             need(8 * ndim, "the dimensions", end);
             std::vector<std::size_t> dims(ndim);
             std::uint64_t numel = 1, nonzero = 1;
@@ -129,6 +129,12 @@ public:
             overflow = overflow || __builtin_mul_overflow(numel, itemsize(dtype), &nbytes);
             if (overflow) fail("malformed " + record_ + ": declared size overflows");
             need(nbytes, "the data", end);
+            if (dtype == DType::Bool) {  // any other byte would be an invalid bool
+                for (std::uint64_t b = 0; b < nbytes; ++b) {
+                    if (data_[pos_ + b] > 1)
+                        fail("malformed " + record_ + ": bool byte not 0 or 1");
+                }
+            }
             Array value = Array::empty(dtype, Shape(dims));
             copy_le(static_cast<unsigned char*>(value.raw()), data_ + pos_,
                     static_cast<std::size_t>(numel), itemsize(dtype));
@@ -242,7 +248,7 @@ std::vector<unsigned char> encode(const NamedTensors& tensors) {
         put_le(&w, name.size(), 4);
         std::memcpy(w, name.data(), name.size());
         w += name.size();
-        put_le(&w, v.dtype() == f32 ? 0 : 1, 1);
+        put_le(&w, static_cast<std::size_t>(v.dtype()), 1);  // 0 f32, 1 f64, 2 i64, 3 bool
         put_le(&w, v.ndim(), 1);
         put_le(&w, 0, 2);
         for (std::size_t d : v.shape()) put_le(&w, d, 8);

@@ -13,11 +13,13 @@
 //   24      ...    count records, each:
 //                    name_len  u32, 1..65535
 //                    name      name_len bytes (UTF-8 by convention; no NUL), unique in the file
-//                    dtype     u8: 0 = float32, 1 = float64
+//                    dtype     u8: 0 = float32, 1 = float64, 2 = int64, 3 = bool (one
+//                              byte, 0 or 1)
 //                    ndim      u8: 0 (a scalar) .. 255
 //                    reserved  u16 = 0
 //                    dims      ndim x u64
-//                    data      prod(dims) x 4 or 8 bytes: IEEE-754 little-endian, row-major
+//                    data      prod(dims) x 4, 8, 8 or 1 bytes: IEEE-754 or two's complement
+//                              little-endian, row-major
 //   size-4  4      crc32     u32: CRC-32 (zlib's crc32, as gzip, PNG and Python's zlib.crc32)
 //                            of bytes [0, size-4)
 //

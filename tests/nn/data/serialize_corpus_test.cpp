@@ -196,8 +196,8 @@ TEST(SerializeCorpus, ZeroDimensionDoesNotHideAnAbsurdShape) {
 TEST(SerializeCorpus, UnknownDtypeAndReservedBitsAreRejected) {
     Bytes b = valid_file();
     b[kDtype] = 7;
-    EXPECT_NE(decode_error(b).find("unknown dtype code (got 7, expected 0 for float32 or 1 for "
-                                   "float64)"),
+    EXPECT_NE(decode_error(b).find("unknown dtype code (got 7, expected 0 for float32, 1 for "
+                                   "float64, 2 for int64 or 3 for bool)"),
               std::string::npos);
     b = valid_file();
     b[kNdim + 1] = 1;

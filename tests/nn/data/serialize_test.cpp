@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -59,6 +60,29 @@ TEST(Serialize, RoundTripIsBitExactForSpecialValues) {
     const Bytes bytes = encode({{"x", t}});
     const NamedTensors back = decode(bytes.data(), bytes.size(), "mem");
     EXPECT_EQ(std::memcmp(back[0].second.value().raw(), t.value().raw(), t.value().nbytes()), 0);
+}
+
+TEST(Serialize, Int64AndBoolRoundTripExactly) {
+    const std::int64_t big = (std::int64_t{1} << 62) + 1;  // not representable as a double
+    const NamedTensors saved = {
+        {"idx", Tensor(Array::from_vector(std::vector<std::int64_t>{big, -1}))},
+        {"mask", Tensor(Array::from_vector(std::vector<bool>{true, false, true}))}};
+    Bytes bytes = encode(saved);
+    const NamedTensors back = decode(bytes.data(), bytes.size(), "mem");
+    ASSERT_EQ(back.size(), 2u);
+    EXPECT_EQ(back[0].second.dtype(), i64);
+    EXPECT_EQ(back[0].second.value().to_vector<std::int64_t>(),
+              (std::vector<std::int64_t>{big, -1}));
+    EXPECT_EQ(back[1].second.dtype(), bool_);
+    EXPECT_EQ(back[1].second.value().to_vector<bool>(), (std::vector<bool>{true, false, true}));
+    // A bool byte other than 0 or 1 would be an invalid bool: rejected (checksum repaired).
+    const std::size_t last = bytes.size() - 4 - 1;  // the mask's last data byte
+    ASSERT_EQ(bytes[last], 1);
+    bytes[last] = 2;
+    const auto crc = crc32(0, bytes.data(), static_cast<unsigned>(bytes.size() - 4));
+    for (int i = 0; i < 4; ++i) bytes[bytes.size() - 4 + i] = (crc >> (8 * i)) & 0xff;
+    EXPECT_THROW_MSG(decode(bytes.data(), bytes.size(), "mem"), std::runtime_error,
+                     "bool byte not 0 or 1");
 }
 
 TEST(Serialize, FileLayoutIsTheDocumentedFormat) {
