@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "autograd/array.h"
+#include "autograd/parallel.h"
 
 namespace xgrad::kernels {
 
@@ -51,6 +52,8 @@ inline void strided(T* o, std::size_t n, const std::array<const T*, K>& p,
 
 /// out[i] = f(in_0[i], ..., in_k[i]) with every input broadcast to `out_shape`, in dtype T.
 /// Inputs must have dtype T and shapes that broadcast to out_shape (the caller checked).
+/// From kParallelGrain elements on, the work is split across the pool (autograd/parallel.h);
+/// each element is computed the same way whatever the thread count.
 template <class T, class F, class... A>
 Array map(const Shape& out_shape, F&& f, const A&... ins) {
     constexpr std::size_t K = sizeof...(A);
@@ -59,13 +62,26 @@ Array map(const Shape& out_shape, F&& f, const A&... ins) {
     const std::size_t n = out.numel();
     const std::array<const T*, K> p = {ins.template data<T>()...};
     if (((ins.shape() == out_shape) && ...)) {
-        detail::contiguous(o, n, p, f, std::make_index_sequence<K>{});
+        if (n < kParallelGrain) {
+            detail::contiguous(o, n, p, f, std::make_index_sequence<K>{});
+        } else {
+            parallel_for(0, n, kParallelGrain, [&](std::size_t b, std::size_t e) {
+                std::array<const T*, K> q = p;
+                for (auto& ptr : q) ptr += b;
+                detail::contiguous(o + b, e - b, q, f, std::make_index_sequence<K>{});
+            });
+        }
         return out;
     }
     if (n == 0) return out;
     if (((ins.numel() == 1) && ...)) {  // every input one element: a fill (e.g. sum's backward)
         const T v = detail::first(p, f, std::make_index_sequence<K>{});
-        std::fill(o, o + n, v);
+        if (n < kParallelGrain) {
+            std::fill(o, o + n, v);
+        } else {
+            parallel_for(0, n, kParallelGrain,
+                         [&](std::size_t b, std::size_t e) { std::fill(o + b, o + e, v); });
+        }
         return out;
     }
     const std::size_t nd = out_shape.size();
@@ -82,20 +98,36 @@ Array map(const Shape& out_shape, F&& f, const A&... ins) {
         ((broadcast_strides(ins.shape(), out_shape, strides + nd * k++)), ...);
     }
     const std::size_t inner = nd ? out_shape[nd - 1] : 1;
-    std::array<std::size_t, K> inner_stride{}, offset{};
+    std::array<std::size_t, K> inner_stride{};
     for (std::size_t k = 0; k < K; ++k) inner_stride[k] = nd ? strides[k * nd + nd - 1] : 0;
-    std::vector<std::size_t> idx(nd > 1 ? nd - 1 : 0, 0);
-    for (std::size_t pos = 0; pos < n; pos += inner) {
-        detail::strided(o + pos, inner, p, offset, inner_stride, f, std::make_index_sequence<K>{});
-        // Odometer over the outer dimensions; offsets move by each input's stride.
-        for (std::size_t d = idx.size(); d-- > 0;) {
-            if (++idx[d] < out_shape[d]) {
-                for (std::size_t k = 0; k < K; ++k) offset[k] += strides[k * nd + d];
-                break;
-            }
-            for (std::size_t k = 0; k < K; ++k) offset[k] -= (idx[d] - 1) * strides[k * nd + d];
-            idx[d] = 0;
+    // Rows [r0, r1) of `inner` elements each: the odometer starts from row r0's multi-index.
+    auto rows = [&](std::size_t r0, std::size_t r1) {
+        std::vector<std::size_t> idx(nd > 1 ? nd - 1 : 0, 0);
+        std::array<std::size_t, K> offset{};
+        for (std::size_t d = idx.size(), r = r0; d-- > 0;) {
+            idx[d] = r % out_shape[d];
+            r /= out_shape[d];
+            for (std::size_t k = 0; k < K; ++k) offset[k] += idx[d] * strides[k * nd + d];
         }
+        for (std::size_t row = r0; row < r1; ++row) {
+            detail::strided(o + row * inner, inner, p, offset, inner_stride, f,
+                            std::make_index_sequence<K>{});
+            // Odometer over the outer dimensions; offsets move by each input's stride.
+            for (std::size_t d = idx.size(); d-- > 0;) {
+                if (++idx[d] < out_shape[d]) {
+                    for (std::size_t k = 0; k < K; ++k) offset[k] += strides[k * nd + d];
+                    break;
+                }
+                for (std::size_t k = 0; k < K; ++k) offset[k] -= (idx[d] - 1) * strides[k * nd + d];
+                idx[d] = 0;
+            }
+        }
+    };
+    const std::size_t n_rows = inner == 0 ? 0 : n / inner;
+    if (n < kParallelGrain) {
+        rows(0, n_rows);
+    } else {
+        parallel_for(0, n_rows, std::max<std::size_t>(1, kParallelGrain / inner), rows);
     }
     return out;
 }

@@ -12,6 +12,11 @@ extern "C" int openblas_get_num_threads() __attribute__((weak));
 
 namespace xgrad {
 
+namespace detail {
+void set_pool_threads(int n);  // autograd/parallel.cpp
+int pool_threads();
+}  // namespace detail
+
 namespace {
 std::once_flag g_default_once;
 
@@ -20,6 +25,7 @@ void apply_default() {
     if (env != nullptr) {
         const int n = std::atoi(env);
         if (n > 0 && openblas_set_num_threads) openblas_set_num_threads(n);
+        if (n > 0) detail::set_pool_threads(n);
         return;
     }
     if (std::getenv("OPENBLAS_NUM_THREADS") || std::getenv("OMP_NUM_THREADS")) return;
@@ -36,11 +42,12 @@ void set_num_threads(int n) {
     }
     ensure_thread_defaults();
     if (openblas_set_num_threads) openblas_set_num_threads(n);
+    detail::set_pool_threads(n);
 }
 
 int num_threads() {
     ensure_thread_defaults();
-    return openblas_get_num_threads ? openblas_get_num_threads() : 1;
+    return detail::pool_threads();
 }
 
 }  // namespace xgrad

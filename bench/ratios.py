@@ -2,8 +2,8 @@
 """Engine/baseline ratios from one run of a bench_<area> binary.
 
 Pairs every BM_<Area>Engine<rest> with BM_<Area><Baseline><rest> (Baseline: HandTape, Hand,
-Blas) from the same run, and prints the median CPU time of each and their ratio, plus the
-user counters. Usage:
+Blas) from the same run, and prints the median CPU time of each and their ratio (wall time for
+benchmarks that use real time: their names end in /real_time), plus the user counters. Usage:
     OPENBLAS_NUM_THREADS=1 python3 bench/ratios.py [--check] build/bench/bench_matmul [flags]
 Repetitions default to 5 (--benchmark_repetitions overrides), randomly interleaved. With
 --check (the ctest test BenchRatios.*), exits 1 unless the run had at least one engine
@@ -47,10 +47,13 @@ def main():
         base = next((median[b] for b in (f"BM_{m[1]}{s}{m[2]}" for s in BASELINES)
                      if b in median), None)
         unit = r["time_unit"]
-        line = f"{name:40s} {r['cpu_time']:10.4g} {unit}"
+        # UseRealTime() benchmarks (named .../real_time) run several threads: the caller's CPU
+        # time would leave the workers' out, so they compare wall time.
+        t = "real_time" if name.endswith("/real_time") else "cpu_time"
+        line = f"{name:40s} {r[t]:10.4g} {unit}"
         if base is not None:
-            line += (f"   {base['run_name']:36s} {base['cpu_time']:10.4g} {unit}"
-                     f"   ratio {r['cpu_time'] / base['cpu_time']:7.3f}")
+            line += (f"   {base['run_name']:36s} {base[t]:10.4g} {unit}"
+                     f"   ratio {r[t] / base[t]:7.3f}")
         else:
             unpaired.append(name)
         print(line)

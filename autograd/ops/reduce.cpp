@@ -7,6 +7,7 @@
 
 #include "autograd/op_helpers.h"
 #include "autograd/ops.h"
+#include "autograd/parallel.h"
 
 namespace xgrad {
 
@@ -59,8 +60,48 @@ Array reduce_sum(const Array& a, const std::vector<std::size_t>& axes, bool keep
         const T* x = a.data<T>();
         const std::size_t n = a.numel();
         if (n == 0) return;
+        const std::size_t grain = kParallelGrain;
         if (out_n == 1) {  // everything into one sum (also when the kept axes have size 1)
-            acc[0] = sum_contiguous(x, n);
+            // Per-chunk sums added in chunk order: the same bits for any thread count.
+            std::vector<double> part(num_chunks(0, n, grain));
+            parallel_for(0, n, grain, [&](std::size_t b, std::size_t e) {
+                part[b / grain] = sum_contiguous(x + b, e - b);
+            });
+            for (double v : part) acc[0] += v;
+            return;
+        }
+        // The reduced axes are the trailing ones: each output sums one contiguous block.
+        std::size_t first_reduced = nd, last_kept = 0;
+        for (std::size_t d = 0; d < nd; ++d) {
+            if (reduced[d]) first_reduced = std::min(first_reduced, d);
+            if (!reduced[d]) last_kept = d;
+        }
+        if (n >= grain && last_kept < first_reduced) {
+            const std::size_t block = n / out_n;
+            parallel_for(0, out_n, std::max<std::size_t>(1, grain / block),
+                         [&](std::size_t b, std::size_t e) {
+                             for (std::size_t o = b; o < e; ++o) {
+                                 acc[o] = sum_contiguous(x + o * block, block);
+                             }
+                         });
+            return;
+        }
+        // The reduced axes are the leading ones (a bias gradient): columns split across chunks,
+        // each column summed over the rows in order.
+        std::size_t first_kept = nd, last_reduced = 0;
+        for (std::size_t d = 0; d < nd; ++d) {
+            if (!reduced[d]) first_kept = std::min(first_kept, d);
+            if (reduced[d]) last_reduced = d;
+        }
+        if (n >= grain && last_reduced < first_kept) {
+            const std::size_t cols = out_n, n_rows = n / out_n;
+            parallel_for(0, cols, std::max<std::size_t>(1, grain / n_rows),
+                         [&](std::size_t b, std::size_t e) {
+                             for (std::size_t r = 0; r < n_rows; ++r) {
+                                 const T* row = x + r * cols;
+                                 for (std::size_t j = b; j < e; ++j) acc[j] += row[j];
+                             }
+                         });
             return;
         }
         const std::size_t inner = nd ? s[nd - 1] : 1, inner_stride = nd ? out_stride[nd - 1] : 0;
