@@ -2,14 +2,19 @@
 // Checkpoints: a model's parameters and, optionally, its optimizer's state in one xgrad tensor
 // file (nn/serialize.h: versioned, checksummed, saved atomically).
 //
-// Record names: "model.<parameter>" for each of model.named_parameters(), and with an optimizer
+// Record names: "model.<parameter>" for each of model.named_parameters(), "model.<buffer>" for
+// each of model.named_buffers(), "model.<module path>._extra_state" for each module with extra
+// state (Dropout's generator; "model._extra_state" for the root), and with an optimizer
 // "optimizer" (a float64 scalar: how many parameters the optimizer updates) followed by
 // "optimizer.<parameter>.<buffer>" for each entry of its state() (e.g.
 // "optimizer.0.weight.exp_avg"). Any reader of the format can read a checkpoint.
 //
-// NOTE: a checkpoint holds tensors only. What else decides how training continues stays with
-// the caller: the epoch to resume at (DataLoader shuffles by epoch), the optimizer's type and
-// hyperparameters, learning-rate schedules, and the random generators of Dropout layers.
+// nn::fit's checkpoints add "fit.*" records (the epoch and step, the optimizer's lr, callback and
+// scheduler state, manual_seed's stream, the metrics so far): see nn/fit.h. load_checkpoint
+// ignores them, so a fit checkpoint also loads for inference.
+//
+// NOTE: a checkpoint holds tensors only: the optimizer's type and hyperparameters stay with the
+// caller.
 
 #include <string>
 
@@ -18,9 +23,8 @@
 
 namespace xgrad::nn {
 
-/// Writes `model`'s parameters and, when `optimizer` is given, its state to `path`, atomically.
-/// Throws std::runtime_error when the file cannot be written.
-/// Example:
+/// Writes `model`'s parameters, buffers and extra state and, when `optimizer` is given, its state
+/// to `path`, atomically. Throws std::runtime_error when the file cannot be written. Example:
 ///   save_checkpoint("out/epoch3.xgt", *net, &adam);
 void save_checkpoint(const std::string& path, const Module& model,
                      const optim::Optimizer* optimizer = nullptr);

@@ -6,6 +6,7 @@
 
 #include "autograd/ops.h"
 #include "nn/detail/random.h"
+#include "nn/detail/rng_state.h"
 
 namespace xgrad::nn {
 
@@ -39,6 +40,7 @@ Tensor Dropout::forward(const Tensor& input) {
     // NOTE: p = 1 drops everything (mask 0), rather than dividing by zero.
     const double keep = p_ < 1.0 ? 1.0 / (1.0 - p_) : 0.0;
     drew_mask_ = true;
+    detail::note_generator(gen_);  // a checkpointed forward replays the same mask
     Array mask = Array::empty(input.dtype(), input.shape());
     dispatch(mask.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -49,6 +51,13 @@ Tensor Dropout::forward(const Tensor& input) {
         }
     });
     return input * Tensor(std::move(mask));
+}
+
+Tensor Dropout::get_extra_state() const { return detail::encode_generator(gen_); }
+
+void Dropout::set_extra_state(const Tensor& state) {
+    gen_ = detail::decode_generator(state, "Dropout::set_extra_state");
+    drew_mask_ = true;  // no longer the generator its seed made
 }
 
 void Dropout::pretty_print(std::ostream& os) const { os << "Dropout(p=" << p_ << ")"; }

@@ -29,6 +29,10 @@ public:
     double p() const { return p_; }
     /// "Dropout(p=0.5)".
     void pretty_print(std::ostream& os) const override;
+    /// The generator's state (626 float64 values with libstdc++), so a resumed run draws the same
+    /// masks.
+    Tensor get_extra_state() const override;
+    void set_extra_state(const Tensor& state) override;
 
 protected:
     /// Restarts the mask generator from `seed` (see Module::deal_default_draws).

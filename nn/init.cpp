@@ -1,10 +1,12 @@
 #include "nn/init.h"
 
+#include <cmath>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 
 #include "nn/detail/random.h"
+#include "nn/detail/rng_state.h"
 
 namespace xgrad::nn {
 
@@ -33,6 +35,50 @@ void manual_seed(std::uint64_t seed) {
     detail::SeedDraw& at = default_position();
     ++at.stream;
     at.index = 0;
+}
+
+Tensor get_rng_state() {
+    std::lock_guard<std::mutex> lock(default_mutex());
+    const detail::Rng& rng = default_rng();
+    std::vector<double> v = detail::encode_generator(rng.generator()).to_vector();
+    v.push_back(rng.spare());
+    v.push_back(rng.has_spare() ? 1.0 : 0.0);
+    // Where the stream is (which manual_seed, how many draws since): Sequential deals seeds by
+    // it. Counters far below 2^53, exact in a double.
+    v.push_back(static_cast<double>(default_position().stream));
+    v.push_back(static_cast<double>(default_position().index));
+    return tensor(v, Shape{v.size()}, f64);
+}
+
+void set_rng_state(const Tensor& state) {
+    const std::size_t n = detail::generator_state_size() + 4;
+    if (!state.defined() || state.dtype() != f64 || state.shape() != Shape{n}) {
+        throw std::invalid_argument("set_rng_state: not a state of manual_seed's stream (got " +
+                                    (state.defined()
+                                         ? state.shape().str() + " " + dtype_name(state.dtype())
+                                         : std::string("an undefined tensor")) +
+                                    ", expected (" + std::to_string(n) + ") float64)");
+    }
+    std::vector<double> v = state.to_vector();
+    const double spare = v[n - 4], has_spare = v[n - 3], stream = v[n - 2], index = v[n - 1];
+    if (has_spare != 0.0 && has_spare != 1.0) {
+        throw std::invalid_argument("set_rng_state: the last value must be 0 or 1 (got " +
+                                    std::to_string(has_spare) + ")");
+    }
+    for (double c : {stream, index}) {
+        if (!(c >= 0 && c < 9007199254740992.0) || std::floor(c) != c) {
+            throw std::invalid_argument(
+                "set_rng_state: the stream position must be integers in [0, 2^53) (got " +
+                std::to_string(c) + ")");
+        }
+    }
+    v.resize(n - 4);
+    const std::mt19937_64 gen =
+        detail::decode_generator(tensor(v, Shape{v.size()}, f64), "set_rng_state");
+    std::lock_guard<std::mutex> lock(default_mutex());
+    default_rng().restore(gen, spare, has_spare == 1.0);
+    default_position().stream = static_cast<std::uint64_t>(stream);
+    default_position().index = static_cast<std::uint64_t>(index);
 }
 
 detail::SeedDraw detail::next_default_draw() {

@@ -18,6 +18,12 @@ namespace xgrad::nn {
 /// Restarts the process-wide seed stream used where no seed is given (Linear's default
 /// initialisation, Dropout(p) without a seed), as torch::manual_seed. Thread-safe.
 void manual_seed(std::uint64_t seed);
+/// The state of manual_seed's stream (630 float64 values with libstdc++: the generator, the spare
+/// normal, the stream position), for checkpoints; as torch::get_rng_state.
+Tensor get_rng_state();
+/// Restores a state get_rng_state() returned. Throws std::invalid_argument when `state` is not
+/// one (and changes nothing).
+void set_rng_state(const Tensor& state);
 
 namespace init {
 

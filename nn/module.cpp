@@ -145,6 +145,12 @@ void Module::check_name(const std::string& name) const {
                                         "\" is already registered");
         }
     }
+    for (const auto& b : buffers_) {
+        if (b.first == name) {
+            throw std::invalid_argument(name_ + ": a buffer named \"" + name +
+                                        "\" is already registered");
+        }
+    }
     for (const auto& c : children_) {
         if (c.first == name) {
             throw std::invalid_argument(name_ + ": a submodule named \"" + name +
@@ -168,6 +174,28 @@ Tensor Module::register_parameter(std::string name, Tensor tensor, bool requires
     return tensor;
 }
 
+Tensor Module::register_buffer(std::string name, Tensor tensor) {
+    check_name(name);
+    if (!tensor.defined()) {
+        throw std::invalid_argument(name_ + ": buffer \"" + name + "\" is an undefined tensor");
+    }
+    if (!tensor.is_leaf()) {
+        throw std::invalid_argument(name_ + ": buffer \"" + name +
+                                    "\" must be a leaf (got the output of '" + tensor.op() +
+                                    "'; use detach())");
+    }
+    tensor.set_requires_grad(false);
+    buffers_.emplace_back(std::move(name), tensor);
+    return tensor;
+}
+
+void Module::set_extra_state(const Tensor& state) {
+    if (state.defined()) {
+        throw std::invalid_argument(name_ + ": set_extra_state: this module keeps no extra state " +
+                                    "(got a tensor of shape " + state.shape().str() + ")");
+    }
+}
+
 void Module::add_child(std::string name, std::shared_ptr<Module> module) {
     check_name(name);
     if (!module) {
@@ -183,15 +211,47 @@ const Tensor& Module::parameter(const std::string& name) const {
     throw std::invalid_argument(name_ + ": no parameter named \"" + name + "\"");
 }
 
-void Module::collect(const std::string& prefix, bool recurse, std::vector<NamedTensor>& out) const {
-    for (const auto& p : params_) out.emplace_back(prefix + p.first, p.second);
+// Depth-first, parents first: the order named_parameters() has always had. Module trees are
+// shallow (a few levels), so this recursion is over modules, never over the graph.
+void Module::collect(const std::string& prefix, bool recurse, bool buffers,
+                     std::vector<NamedTensor>& out) const {
+    for (const auto& p : buffers ? buffers_ : params_) out.emplace_back(prefix + p.first, p.second);
     if (!recurse) return;
-    for (const auto& c : children_) c.second->collect(prefix + c.first + ".", true, out);
+    for (const auto& c : children_) c.second->collect(prefix + c.first + ".", true, buffers, out);
 }
 
 std::vector<NamedTensor> Module::named_parameters(bool recurse) const {
     std::vector<NamedTensor> out;
-    collect("", recurse, out);
+    collect("", recurse, /*buffers=*/false, out);
+    return out;
+}
+
+std::vector<NamedTensor> Module::named_buffers(bool recurse) const {
+    std::vector<NamedTensor> out;
+    collect("", recurse, /*buffers=*/true, out);
+    return out;
+}
+
+std::vector<std::pair<std::string, const Module*>> Module::named_modules() const {
+    // Pre-order, as PyTorch's named_modules(), with an explicit stack.
+    std::vector<std::pair<std::string, const Module*>> out, stack{{"", this}};
+    while (!stack.empty()) {
+        auto [path, m] = stack.back();
+        stack.pop_back();
+        out.emplace_back(path, m);
+        const std::string prefix = path.empty() ? "" : path + ".";
+        for (auto c = m->children_.rbegin(); c != m->children_.rend(); ++c) {
+            stack.emplace_back(prefix + c->first, c->second.get());
+        }
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, Module*>> Module::named_modules() {
+    std::vector<std::pair<std::string, Module*>> out;
+    for (auto& [name, m] : static_cast<const Module*>(this)->named_modules()) {
+        out.emplace_back(name, const_cast<Module*>(m));
+    }
     return out;
 }
 
@@ -224,6 +284,9 @@ void Module::to(DType dtype) {
         // changes dtype.
         p.second.zero_grad();
         p.second.mutable_value() = p.second.value().cast(dtype);
+    }
+    for (auto& b : buffers_) {
+        if (b.second.dtype() != dtype) b.second.mutable_value() = b.second.value().cast(dtype);
     }
     for (auto& c : children_) c.second->to(dtype);
 }

@@ -70,8 +70,15 @@ public:
     std::vector<Tensor> parameters(bool recurse = true) const;
     /// Parameters with dotted names: "weight", "0.weight", "fc1.bias".
     std::vector<NamedTensor> named_parameters(bool recurse = true) const;
+    /// Buffers (state that is saved with the model but not trained, e.g. running statistics)
+    /// with dotted names, in the same order as named_parameters().
+    std::vector<NamedTensor> named_buffers(bool recurse = true) const;
     /// Direct submodules in registration order.
     std::vector<std::shared_ptr<Module>> children() const;
+    /// Every module of the tree with its dotted path ("" for this one, then "0", "fc1.drop"),
+    /// parents before children.
+    std::vector<std::pair<std::string, Module*>> named_modules();
+    std::vector<std::pair<std::string, const Module*>> named_modules() const;
     /// Direct submodules with their names.
     const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const {
         return children_;
@@ -106,6 +113,17 @@ public:
     }
     /// The parameter registered here as `name`; throws std::invalid_argument if there is none.
     const Tensor& parameter(const std::string& name) const;
+    /// Registers a buffer: a leaf tensor saved in checkpoints with the parameters but never
+    /// given to an optimizer (requires_grad is turned off). Same name rules as parameters.
+    Tensor register_buffer(std::string name, Tensor tensor);
+
+    /// State beyond parameters and buffers that a checkpoint must carry to resume exactly (as
+    /// PyTorch's get_extra_state), e.g. Dropout's random generator; an undefined Tensor (the
+    /// default) means none. Saved as "<path>._extra_state".
+    virtual Tensor get_extra_state() const { return {}; }
+    /// Restores what get_extra_state() returned. Throws std::invalid_argument when `state` does
+    /// not fit, and then changes nothing.
+    virtual void set_extra_state(const Tensor& state);
 
     /// Whether this module's contents were moved into another module.
     bool is_moved_from() const { return moved_from_; }
@@ -138,10 +156,12 @@ protected:
 private:
     void add_child(std::string name, std::shared_ptr<Module> module);
     void check_name(const std::string& name) const;
-    void collect(const std::string& prefix, bool recurse, std::vector<NamedTensor>& out) const;
+    void collect(const std::string& prefix, bool recurse, bool buffers,
+                 std::vector<NamedTensor>& out) const;
 
     std::string name_;
     std::vector<NamedTensor> params_;
+    std::vector<NamedTensor> buffers_;
     std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
     bool training_ = true;
     bool moved_from_ = false;

@@ -125,8 +125,64 @@ DataLoader::DataLoader(Dataset dataset, LoaderOptions options)
     }
 }
 
+DataLoader::DataLoader(Dataset dataset, LoaderOptions options, DistributedSampler sampler)
+    : DataLoader(std::move(dataset), options) {
+    if (options_.shuffle) {
+        throw std::invalid_argument(
+            "DataLoader: shuffle must be off with a DistributedSampler (the sampler shuffles; "
+            "set its shuffle and seed instead)");
+    }
+    if (sampler.dataset_size() != dataset_.size()) {
+        throw std::invalid_argument(
+            "DataLoader: the DistributedSampler is for another dataset (got " +
+            std::to_string(sampler.dataset_size()) + " rows, expected " +
+            std::to_string(dataset_.size()) + ")");
+    }
+    sampler_ = sampler;
+}
+
+DistributedSampler::DistributedSampler(std::size_t dataset_size, std::size_t num_replicas,
+                                       std::size_t rank, bool shuffle, std::uint64_t seed,
+                                       bool drop_last)
+    : size_(dataset_size),
+      replicas_(num_replicas),
+      rank_(rank),
+      shuffle_(shuffle),
+      seed_(seed),
+      drop_last_(drop_last) {
+    if (num_replicas == 0) {
+        throw std::invalid_argument("DistributedSampler: num_replicas must be positive (got 0)");
+    }
+    if (rank >= num_replicas) {
+        throw std::invalid_argument("DistributedSampler: rank out of range (got rank " +
+                                    std::to_string(rank) + ", expected < num_replicas " +
+                                    std::to_string(num_replicas) + ")");
+    }
+    num_samples_ = drop_last ? size_ / replicas_ : (size_ + replicas_ - 1) / replicas_;
+}
+
+std::vector<std::size_t> DistributedSampler::indices(std::size_t e) const {
+    const std::vector<std::size_t> order = epoch_order(size_, shuffle_, seed_, e);
+    std::vector<std::size_t> mine;
+    mine.reserve(num_samples_);
+    // Position i of the padded order is order[i mod N] (padding repeats the first rows).
+    for (std::size_t j = 0; j < num_samples_; ++j) {
+        mine.push_back(order[(rank_ + j * replicas_) % size_]);
+    }
+    return mine;
+}
+
+std::vector<std::size_t> epoch_order(std::size_t n, bool shuffle, std::uint64_t seed,
+                                     std::size_t e) {
+    if (shuffle) return permutation(n, splitmix64(seed ^ splitmix64(e)));
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    return order;
+}
+
 std::size_t DataLoader::num_batches() const {
-    const std::size_t n = dataset_.size(), b = options_.batch_size;
+    const std::size_t n = sampler_ ? sampler_->num_samples() : dataset_.size();
+    const std::size_t b = options_.batch_size;
     // NOTE: not (n + b - 1) / b, which wraps to 0 for b near SIZE_MAX; a batch_size larger
     // than the dataset gives one batch of everything, as PyTorch.
     return n / b + (!options_.drop_last && n % b != 0 ? 1 : 0);
@@ -137,12 +193,8 @@ DataLoader::Epoch DataLoader::epoch(std::size_t e) const {
     ep.dataset_ = dataset_;
     ep.batch_size_ = options_.batch_size;
     ep.count_ = num_batches();
-    if (options_.shuffle) {
-        ep.order_ = permutation(dataset_.size(), splitmix64(options_.seed ^ splitmix64(e)));
-    } else {
-        ep.order_.resize(dataset_.size());
-        std::iota(ep.order_.begin(), ep.order_.end(), std::size_t{0});
-    }
+    ep.order_ = sampler_ ? sampler_->indices(e)
+                         : epoch_order(dataset_.size(), options_.shuffle, options_.seed, e);
     return ep;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "autograd/tensor.h"
@@ -74,6 +75,44 @@ struct LoaderOptions {
     bool drop_last = false;
 };
 
+/// Each of `num_replicas` processes (ranks) gets a disjoint shard of every epoch, as PyTorch's
+/// DistributedSampler: the epoch's order (the DataLoader's shuffle: permutation(N, mix(seed, e)),
+/// or 0..N-1) is padded by repeating its first rows to a multiple of num_replicas (or, with
+/// drop_last, cut to one), and rank r takes positions r, r + R, r + 2R, ... So batch k of every
+/// rank together is batch k of one process with batch_size x R and the same seed.
+/// NOTE: PyTorch shuffles with seed + epoch; here the seed is mixed as the DataLoader mixes it, so
+/// the shards are those of the single-process loader's order, on every platform.
+/// Example:
+///   DistributedSampler s(train.size(), world_size, rank, /*shuffle=*/true, /*seed=*/1);
+///   DataLoader loader(train, {/*batch_size=*/64}, s);   // this rank's batches
+class DistributedSampler {
+public:
+    /// Throws std::invalid_argument for num_replicas 0 or rank >= num_replicas.
+    DistributedSampler(std::size_t dataset_size, std::size_t num_replicas, std::size_t rank,
+                       bool shuffle = true, std::uint64_t seed = 0, bool drop_last = false);
+    /// The dataset rows this rank visits in epoch e, in order.
+    std::vector<std::size_t> indices(std::size_t e) const;
+    /// Rows per rank and epoch.
+    std::size_t num_samples() const { return num_samples_; }
+    std::size_t dataset_size() const { return size_; }
+    std::size_t num_replicas() const { return replicas_; }
+    std::size_t rank() const { return rank_; }
+    bool shuffle() const { return shuffle_; }
+    std::uint64_t seed() const { return seed_; }
+    bool drop_last() const { return drop_last_; }
+
+private:
+    std::size_t size_, replicas_, rank_;
+    bool shuffle_;
+    std::uint64_t seed_;
+    bool drop_last_;
+    std::size_t num_samples_;
+};
+
+/// The order in which a DataLoader with `shuffle` and `seed` visits n rows in epoch e.
+std::vector<std::size_t> epoch_order(std::size_t n, bool shuffle, std::uint64_t seed,
+                                     std::size_t e);
+
 /// Mini-batches over a dataset, one pass per `epoch(e)`.
 /// Example:
 ///   DataLoader train(ds, {/*batch_size=*/64, /*shuffle=*/true, /*seed=*/7});
@@ -83,6 +122,9 @@ class DataLoader {
 public:
     /// Throws std::invalid_argument for a batch size of 0.
     DataLoader(Dataset dataset, LoaderOptions options);
+    /// Batches of this rank's shard (`sampler` gives the order; options.shuffle must be off, as
+    /// in PyTorch). Throws std::invalid_argument when the sampler is for another dataset size.
+    DataLoader(Dataset dataset, LoaderOptions options, DistributedSampler sampler);
 
     /// One pass over the data: a range of batches built on demand.
     class Epoch {
@@ -129,10 +171,13 @@ public:
     std::size_t num_batches() const;
     const Dataset& dataset() const { return dataset_; }
     const LoaderOptions& options() const { return options_; }
+    /// The sampler given at construction, or nullptr.
+    const DistributedSampler* sampler() const { return sampler_ ? &*sampler_ : nullptr; }
 
 private:
     Dataset dataset_;
     LoaderOptions options_;
+    std::optional<DistributedSampler> sampler_;
 };
 
 }  // namespace xgrad::data

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 
 namespace xgrad::data {
@@ -43,8 +44,12 @@ std::size_t count_correct(const Tensor& logits, const Tensor& labels) {
     return correct;
 }
 
+namespace {
+const char* const kHeader = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds";
+}  // namespace
+
 MetricsLog::MetricsLog(const std::string& path) : path_(path), out_(path, std::ios::trunc) {
-    out_ << "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n" << std::flush;
+    out_ << kHeader << '\n' << std::flush;
     if (!out_) {
         // Say why when it is the usual reason: a directory that does not exist (we do not
         // create it: a typo in a path would otherwise scatter directories).
@@ -57,6 +62,33 @@ MetricsLog::MetricsLog(const std::string& path) : path_(path), out_(path, std::i
         }
         throw std::runtime_error("MetricsLog: " + path + ": cannot write the file");
     }
+}
+
+MetricsLog::MetricsLog(const std::string& path, std::size_t keep_epochs) : path_(path) {
+    std::string kept = std::string(kHeader) + "\n";
+    std::ifstream in(path);
+    if (in) {
+        std::string line;
+        if (std::getline(in, line) && line != kHeader) {
+            throw std::runtime_error("MetricsLog: " + path +
+                                     ": not a metrics log (got the header \"" + line +
+                                     "\", expected \"" + kHeader + "\")");
+        }
+        // Rows are in epoch order; an unreadable row ends what is kept.
+        while (std::getline(in, line)) {
+            std::size_t epoch = 0;
+            const auto r = std::from_chars(line.data(), line.data() + line.size(), epoch);
+            if (r.ec != std::errc() || r.ptr == line.data() + line.size() || *r.ptr != ',' ||
+                epoch > keep_epochs) {
+                break;
+            }
+            kept += line + "\n";
+        }
+    }
+    in.close();
+    out_.open(path, std::ios::trunc);
+    out_ << kept << std::flush;
+    if (!out_) throw std::runtime_error("MetricsLog: " + path + ": cannot write the file");
 }
 
 void MetricsLog::append(const EpochMetrics& m) {

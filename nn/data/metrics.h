@@ -38,6 +38,11 @@ public:
     /// Creates (or truncates) the file and writes the header; throws std::runtime_error naming
     /// the path when it cannot be written.
     explicit MetricsLog(const std::string& path);
+    /// Continues the log of a resumed run: keeps the header and the rows of epochs
+    /// 1..keep_epochs, drops later rows (written after the checkpoint the run resumed from) and
+    /// appends after them. A missing file is created. Throws std::runtime_error when the file's
+    /// header is not this log's, or it cannot be read or written.
+    MetricsLog(const std::string& path, std::size_t keep_epochs);
     /// Appends one row; throws std::runtime_error when the write fails.
     void append(const EpochMetrics& metrics);
     const std::string& path() const { return path_; }

@@ -32,6 +32,15 @@ public:
         return r * std::cos(theta);
     }
     std::uint64_t next() { return gen_(); }
+    /// The generator and the spare normal, for saving and restoring the stream.
+    const std::mt19937_64& generator() const { return gen_; }
+    double spare() const { return spare_; }
+    bool has_spare() const { return has_spare_; }
+    void restore(const std::mt19937_64& gen, double spare, bool has_spare) {
+        gen_ = gen;
+        spare_ = spare;
+        has_spare_ = has_spare;
+    }
 
 private:
     std::mt19937_64 gen_;

@@ -14,6 +14,11 @@ void LRScheduler::step() {
     ++step_;
 }
 
+void LRScheduler::set_last_step(std::size_t t) {
+    optimizer_.set_lr(t == 0 ? base_lr_ : lr_at(t));
+    step_ = t;
+}
+
 StepLR::StepLR(Optimizer& optimizer, std::size_t step_size, double gamma)
     : LRScheduler(optimizer), step_size_(step_size), gamma_(gamma) {
     if (step_size == 0) throw std::invalid_argument("StepLR: step_size must be > 0 (got 0)");

@@ -24,6 +24,9 @@ public:
     /// here).
     virtual double lr_at(std::size_t t) const = 0;
     std::size_t last_step() const { return step_; }
+    /// Restores the step count (from a checkpoint) and sets the optimizer's lr to lr_at(t),
+    /// what t calls of step() would have left.
+    void set_last_step(std::size_t t);
     double base_lr() const { return base_lr_; }
 
 private:
