@@ -1,15 +1,20 @@
 // The backward pass: one iterative walk, accumulation at junctions, unbroadcasting, release.
+// The same walk runs in two modes: on plain Arrays (create_graph = false: every rule on its fast
+// path, nothing recorded) and on Tensors (create_graph = true: every rule, accumulation and
+// unbroadcast recorded as graph, so the gradients can be differentiated again).
 
+#include <algorithm>
 #include <atomic>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
-#include "autograd/debug.h"
 #include "autograd/grad_mode.h"
 #include "autograd/kernels.h"
-#include "autograd/node.h"
+#include "autograd/observer.h"
+#include "autograd/op.h"
 
 namespace xgrad {
 
@@ -19,18 +24,6 @@ namespace {
 // hash set and no clearing pass. Unique across threads: two threads' walks never collide on an
 // epoch (they may not share non-leaf nodes; leaves are never marked).
 std::atomic<std::uint64_t> g_epoch{0};
-
-// Leaves (parameters) may be shared by graphs that two threads backpropagate at once.
-class LeafLock {
-public:
-    explicit LeafLock(Node* n) : n_(n) {
-        while (n_->lock_.exchange(1, std::memory_order_acquire) != 0) std::this_thread::yield();
-    }
-    ~LeafLock() { n_->lock_.store(0, std::memory_order_release); }
-
-private:
-    Node* n_;
-};
 
 // The walk's stack, reused across backward calls on a thread: a backward through a small graph
 // would otherwise spend more on growing a vector than on the graph. A nested backward (a custom
@@ -77,121 +70,375 @@ public:
                            "to the first backward to backpropagate twice)");
 }
 
-// Fits the gradient an op returned for input `i` to the input, in place: checks the dtype, and
-// sums over the axes along which the input was broadcast.
-void fit_gradient(const Node& node, std::size_t i, Array& g) {
-    const Array& in = node.input(i);
-    if (g.dtype() != in.dtype()) {
+[[noreturn]] void fit_error(const Node& node, std::size_t i, const Shape& got, const Shape& want) {
+    throw std::logic_error(std::string("backward: op '") + node.op() +
+                           "' returned a gradient of shape " + got.str() + " for input " +
+                           std::to_string(i) + " of shape " + want.str());
+}
+
+void check_dtype(const Node& node, std::size_t i, DType got) {
+    const DType want = node.input(i).dtype();
+    if (got != want) {
         throw std::logic_error(std::string("backward: op '") + node.op() + "' returned a " +
-                               dtype_name(g.dtype()) + " gradient for " + dtype_name(in.dtype()) +
-                               " input " + std::to_string(i));
+                               dtype_name(got) + " gradient for " + dtype_name(want) + " input " +
+                               std::to_string(i));
     }
-    if (g.shape() == in.shape()) return;
-    Array out;
-    if (!kernels::sum_to(g, in.shape(), out)) {
-        throw std::logic_error(std::string("backward: op '") + node.op() +
-                               "' returned a gradient of shape " + g.shape().str() + " for input " +
-                               std::to_string(i) + " of shape " + in.shape().str());
-    }
-    g = std::move(out);
 }
 
 }  // namespace
 
-void run_backward(Node* root, Array seed, bool retain_graph) {
-    if (root->is_leaf()) {
-        LeafLock lock(root);
-        root->accumulate(std::move(seed));
-        return;
-    }
-    if (root->flags_ & Node::kReleased) released_error(root);
-    // Backward rules compute with plain arrays; nothing they do should be recorded.
-    NoGradGuard no_grad;
-    const std::uint64_t epoch = g_epoch.fetch_add(1, std::memory_order_relaxed) + 1;
+// Friend of Node: the walk and the two gradient representations it runs on.
+class Engine {
+public:
+    // Array mode: rules on their fast path, nothing recorded.
+    struct ArrayMode {
+        using G = Array;
+        static constexpr bool kGraph = false;
+        static Array take(Node* n) { return n->retains_grad() ? n->grad_value() : n->take_grad(); }
+        static Grads rule(const Node& n, Array&& g) { return run_fast(n, std::move(g)); }
+        static void fit(const Node& node, std::size_t i, Array& g) {
+            check_dtype(node, i, g.dtype());
+            const Shape& want = node.input(i).shape();
+            if (g.shape() == want) return;
+            Array out;
+            if (!kernels::sum_to(g, want, out)) fit_error(node, i, g.shape(), want);
+            g = std::move(out);
+        }
+        static void accumulate(Node* in, Array&& g) { in->accumulate(std::move(g)); }
+        static const Array& value(const Array& g) { return g; }
+        static Array copy(const Array& g) { return g; }
+    };
+    // Graph mode (create_graph): rules, accumulation and unbroadcast recorded.
+    struct GraphMode {
+        using G = Tensor;
+        static constexpr bool kGraph = true;
+        static Tensor take(Node* n) {
+            return n->retains_grad() ? n->grad_tensor() : n->take_grad_tensor();
+        }
+        static TensorGrads rule(const Node& n, Tensor&& g) {
+            const OpContext ctx(n);
+            return n.def().backward(ctx, g);
+        }
+        static void fit(const Node& node, std::size_t i, Tensor& g) {
+            check_dtype(node, i, g.dtype());
+            const Shape& want = node.input(i).shape();
+            if (g.shape() == want) return;
+            if (!can_sum_to(g.shape(), want)) fit_error(node, i, g.shape(), want);
+            g = sum_to(g, want);
+        }
+        static void accumulate(Node* in, Tensor&& g) { in->accumulate(std::move(g)); }
+        static const Array& value(const Tensor& g) { return g.value(); }
+        static Tensor copy(const Tensor& g) { return g; }
+    };
 
-    // Pass 1: count each non-leaf node's consumers within this graph (deps_), visiting every
-    // node once (mark_ == epoch). A depth-first stack of nodes still to expand: for a chain it
-    // stays a few entries deep, so the walk costs memory in the graph's width, not its size.
-    ReadyStack ready;
-    std::vector<Node*>& stack = ready.nodes;  // empty again when pass 1 ends: reused below
-    root->mark_ = epoch;
-    root->deps_ = 0;
-    stack.push_back(root);
-    while (!stack.empty()) {
-        Node* n = stack.back();
-        stack.pop_back();
-        Node* const* inputs = n->inputs();
-        for (std::uint32_t i = 0; i < n->n_inputs_; ++i) {
-            Node* in = inputs[i];
-            if (in->is_leaf()) continue;
-            if (in->mark_ != epoch) {
-                if (in->flags_ & Node::kReleased) {
-                    stack.clear();  // holds no references yet
-                    released_error(in);
-                }
-                in->mark_ = epoch;
-                in->deps_ = 0;
-                // A retained gradient from an earlier backward is replaced, not added to.
-                in->clear_grad();
-                stack.push_back(in);
+    // A rule on plain arrays: the op's fused fast path, or its Tensor rule run unrecorded on
+    // handles wrapping the arrays (no copies: inputs are the graph's own nodes).
+    static Grads run_fast(const Node& n, Array&& g) {
+        const OpDef& def = n.def();
+        if (def.backward_fast != nullptr) return def.backward_fast(n, g);
+        NoGradGuard no_grad;
+        const OpContext ctx(n);
+        TensorGrads tg = def.backward(ctx, Tensor(std::move(g)));
+        Grads out = Grads::sized(tg.size());
+        for (std::size_t i = 0; i < tg.size(); ++i) {
+            if (tg[i].defined()) out[i] = take_value(std::move(tg[i]));
+        }
+        return out;
+    }
+
+    // The value of a tensor the caller owns the last handle to is moved out, else copied.
+    static Array take_value(Tensor&& t) {
+        Node* n = t.node();
+        if (n->is_leaf() && n->unique()) return std::move(n->value_);
+        return n->value_;
+    }
+
+    static bool can_sum_to(const Shape& from, const Shape& to) {
+        if (to.size() > from.size()) return false;
+        const std::size_t lead = from.size() - to.size();
+        for (std::size_t d = 0; d < to.size(); ++d) {
+            if (to[d] != from[d + lead] && to[d] != 1) return false;
+        }
+        return true;
+    }
+
+    static void check_versions(const Node& n) {
+        const std::uint32_t saves = n.def().saves;
+        if (saves == 0) return;
+        Node* const* in = n.inputs();
+        const std::uint32_t* saved = n.saved_versions();
+        for (std::uint32_t i = 0; i < n.n_inputs_; ++i) {
+            if (i < 32 && !(saves & (1u << i))) continue;
+            const std::uint32_t now = in[i]->version();
+            if (now != saved[i]) {
+                throw std::logic_error(std::string(n.op()) + ": input " + std::to_string(i) +
+                                       " was modified in place after it was saved (version " +
+                                       std::to_string(now) + ", saved at version " +
+                                       std::to_string(saved[i]) +
+                                       "); compute the graph again after changing it");
             }
-            ++in->deps_;
         }
     }
 
-    // Trace/anomaly hooks (autograd/debug.h): null unless on in this thread; read once per
-    // backward, so the node loop pays one predictable branch.
-    detail::BackwardHooks* const hooks = detail::backward_hooks();
-    if (hooks != nullptr) hooks->begin(*root, seed);
-    // Pass 2: process a node once all its consumers have passed their gradients on (Kahn's
-    // order, a reverse topological order); each node once.
-    root->clear_grad();
-    root->accumulate(std::move(seed));
-    root->retain();  // every entry of `ready` owns a reference
-    ready.nodes.push_back(root);
-    while (!ready.nodes.empty()) {
-        Node* n = ready.nodes.back();
-        if (n->has_grad_) {
-            const Array g = (n->flags_ & Node::kRetainGrad) ? n->grad_copy() : n->take_grad();
-            Grads grads = n->backward_(*n, g);
-            if (grads.size() != n->n_inputs_) {
-                throw std::logic_error(std::string("backward: op '") + n->op() + "' returned " +
-                                       std::to_string(grads.size()) + " gradients for " +
-                                       std::to_string(n->n_inputs_) + " inputs");
-            }
-            if (hooks != nullptr) hooks->node(*n, g, grads);
+    // Where a captured gradient goes (grad()): index of `n` among the inputs, or -1.
+    struct Capture {
+        std::vector<std::pair<const Node*, std::size_t>> sorted;  // node -> input index
+        long find(const Node* n) const {
+            auto it = std::lower_bound(
+                sorted.begin(), sorted.end(), n,
+                [](const std::pair<const Node*, std::size_t>& e, const Node* k) {
+                    return e.first < k;
+                });
+            if (it == sorted.end() || it->first != n) return -1;
+            return static_cast<long>(it->second);
+        }
+    };
+
+    template <class M, class LeafLockT>
+    static void deliver(Node* in, typename M::G&& g, const Capture* capture,
+                        std::vector<typename M::G>* captured) {
+        if (capture != nullptr) {
+            const long k = capture->find(in);
+            if (k >= 0) add_captured<M>((*captured)[static_cast<std::size_t>(k)], std::move(g));
+            return;  // grad() leaves .grad() untouched
+        }
+        if (in->is_leaf()) {
+            LeafLockT lock(in);
+            M::accumulate(in, std::move(g));
+        } else {
+            M::accumulate(in, std::move(g));
+        }
+    }
+
+    template <class M>
+    static void add_captured(typename M::G& slot, typename M::G&& g) {
+        if (!slot.defined()) {
+            slot = std::move(g);
+            return;
+        }
+        if constexpr (M::kGraph) {
+            slot = add(slot, g);
+        } else {
+            kernels::add_into(slot, g);
+        }
+    }
+
+    // The walk. `roots` and `seeds` (checked by the caller) have n entries.
+    template <class M, class LeafLockT>
+    static void walk(Node* const* roots, typename M::G* seeds, std::size_t n_roots,
+                     bool retain_graph, const Capture* capture,
+                     std::vector<typename M::G>* captured) {
+        using G = typename M::G;
+        // Observers (autograd/observer.h): null unless registered in this thread; read once.
+        ObserverList* const observers = ObserverList::current();
+        const std::uint64_t epoch = g_epoch.fetch_add(1, std::memory_order_relaxed) + 1;
+
+        // Pass 1: count each non-leaf node's consumers within this graph (deps_), visiting every
+        // node once (mark_ == epoch). A depth-first stack of nodes still to expand: for a chain
+        // it stays a few entries deep, so the walk costs memory in the graph's width.
+        ReadyStack ready;
+        std::vector<Node*>& stack = ready.nodes;  // empty again when pass 1 ends: reused below
+        // Leaves' pending contributions, only when an observer asks for leaf events.
+        std::unordered_map<Node*, std::uint32_t> leaf_deps;
+        const bool leaf_events = observers != nullptr && observers->wants_leaf_events();
+        for (std::size_t r = 0; r < n_roots; ++r) {
+            Node* root = roots[r];
+            if (root->is_leaf() || root->mark_ == epoch) continue;
+            if (root->released()) released_error(root);
+            root->mark_ = epoch;
+            root->deps_ = 0;
+            root->clear_grad();
+            stack.push_back(root);
+        }
+        while (!stack.empty()) {
+            Node* n = stack.back();
+            stack.pop_back();
             Node* const* inputs = n->inputs();
-            for (std::size_t i = 0; i < grads.size(); ++i) {
+            for (std::uint32_t i = 0; i < n->n_inputs_; ++i) {
                 Node* in = inputs[i];
-                if (!in->requires_grad() || !grads[i].defined()) continue;
-                Array& gi = grads[i];
-                fit_gradient(*n, i, gi);
                 if (in->is_leaf()) {
-                    LeafLock lock(in);
-                    in->accumulate(std::move(gi));
-                } else {
-                    in->accumulate(std::move(gi));
+                    if (leaf_events && in->requires_grad()) ++leaf_deps[in];
+                    continue;
+                }
+                if (in->mark_ != epoch) {
+                    if (in->released()) {
+                        stack.clear();  // holds no references yet
+                        released_error(in);
+                    }
+                    in->mark_ = epoch;
+                    in->deps_ = 0;
+                    // A retained gradient from an earlier backward is replaced, not added to.
+                    in->clear_grad();
+                    stack.push_back(in);
+                }
+                ++in->deps_;
+            }
+        }
+
+        if (observers != nullptr) {
+            std::vector<const Array*> seed_values(n_roots);
+            for (std::size_t r = 0; r < n_roots; ++r) seed_values[r] = &M::value(seeds[r]);
+            observers->backward_begin(roots, seed_values.data(), n_roots, M::kGraph);
+        }
+        // Seeds: a leaf root takes its seed directly; the others start the walk once every
+        // consumer among the roots has passed its gradient on.
+        for (std::size_t r = 0; r < n_roots; ++r) {
+            Node* root = roots[r];
+            if (root->is_leaf()) {
+                if (root->requires_grad()) {
+                    deliver<M, LeafLockT>(root, std::move(seeds[r]), capture, captured);
+                }
+                continue;
+            }
+            M::accumulate(root, std::move(seeds[r]));
+        }
+        ready.nodes.reserve(n_roots);
+        for (std::size_t r = 0; r < n_roots; ++r) {
+            Node* root = roots[r];
+            if (root->is_leaf() || root->deps_ != 0) continue;
+            if (std::find(ready.nodes.begin(), ready.nodes.end(), root) != ready.nodes.end()) {
+                continue;  // the same root twice: its seeds were added above
+            }
+            root->retain();  // every entry of `ready` owns a reference
+            ready.nodes.push_back(root);
+        }
+        // Pass 2: process a node once all its consumers have passed their gradients on (Kahn's
+        // order, a reverse topological order); each node once.
+        while (!ready.nodes.empty()) {
+            Node* n = ready.nodes.back();
+            if (n->has_grad_) {
+                check_versions(*n);
+                G g = M::take(n);
+                if (capture != nullptr) {
+                    const long k = capture->find(n);
+                    if (k >= 0) {
+                        add_captured<M>((*captured)[static_cast<std::size_t>(k)], M::copy(g));
+                    }
+                }
+                G upstream;  // kept for the observers only
+                if (observers != nullptr) upstream = M::copy(g);
+                auto grads = M::rule(*n, std::move(g));
+                if (grads.size() != n->n_inputs_) {
+                    throw std::logic_error(std::string("backward: op '") + n->op() +
+                                           "' returned " + std::to_string(grads.size()) +
+                                           " gradients for " + std::to_string(n->n_inputs_) +
+                                           " inputs");
+                }
+                if (observers != nullptr) {
+                    std::vector<const Array*> values(grads.size(), nullptr);
+                    for (std::size_t i = 0; i < grads.size(); ++i) {
+                        if (grads[i].defined()) values[i] = &M::value(grads[i]);
+                    }
+                    observers->backward_node(*n, M::value(upstream), values.data(),
+                                             values.size());
+                }
+                Node* const* inputs = n->inputs();
+                for (std::size_t i = 0; i < grads.size(); ++i) {
+                    Node* in = inputs[i];
+                    if (!in->requires_grad() || !grads[i].defined()) continue;
+                    M::fit(*n, i, grads[i]);
+                    // Non-leaf inputs always accumulate (the walk goes on through them); a
+                    // captured non-leaf is read when it is processed.
+                    deliver<M, LeafLockT>(in, std::move(grads[i]),
+                                          in->is_leaf() ? capture : nullptr, captured);
                 }
             }
-        }
-        ready.nodes.reserve(ready.nodes.size() + n->n_inputs_);  // no throw past this point
-        ready.nodes.pop_back();  // n's reference is now ours to drop, below
-        Node* const* inputs = n->inputs();
-        for (std::uint32_t i = 0; i < n->n_inputs_; ++i) {
-            Node* in = inputs[i];
-            const bool now_ready = !in->is_leaf() && --in->deps_ == 0;
-            if (now_ready) {
-                // Without retain_graph, n's edge becomes the stack's reference.
-                if (retain_graph) in->retain();
-                ready.nodes.push_back(in);
-            } else if (!retain_graph) {
-                Node::release(in);  // a pending input is still held by a consumer to come
+            ready.nodes.reserve(ready.nodes.size() + n->n_inputs_);  // no throw past this point
+            ready.nodes.pop_back();  // n's reference is now ours to drop, below
+            Node* const* inputs = n->inputs();
+            for (std::uint32_t i = 0; i < n->n_inputs_; ++i) {
+                Node* in = inputs[i];
+                if (leaf_events && in->is_leaf() && in->requires_grad()) {
+                    auto it = leaf_deps.find(in);
+                    if (it != leaf_deps.end() && --it->second == 0) observers->leaf_ready(in);
+                }
+                const bool now_ready = !in->is_leaf() && --in->deps_ == 0;
+                if (now_ready) {
+                    // Without retain_graph, n's edge becomes the stack's reference.
+                    if (retain_graph) in->retain();
+                    ready.nodes.push_back(in);
+                } else if (!retain_graph) {
+                    Node::release(in);  // a pending input is still held by a consumer to come
+                }
             }
+            if (!retain_graph) {
+                n->free_inputs();
+                n->flags_ |= Node::kReleased;
+            }
+            Node::release(n);
         }
-        if (!retain_graph) n->drop_edges();
-        Node::release(n);
+        if (observers != nullptr) observers->backward_end();
     }
-    if (hooks != nullptr) hooks->end();
+};
+
+namespace {
+
+// Leaves (parameters) may be shared by graphs that two threads backpropagate at once.
+class LeafLock {
+public:
+    explicit LeafLock(Node* n) : n_(n) { lock_node(n); }
+    ~LeafLock() { unlock_node(n_); }
+
+private:
+    Node* n_;
+};
+
+}  // namespace
+
+void run_backward(Node* root, Array seed, bool retain_graph) {
+    // Rules compute on plain arrays; nothing they do should be recorded.
+    NoGradGuard no_grad;
+    Engine::walk<Engine::ArrayMode, LeafLock>(&root, &seed, 1, retain_graph, nullptr, nullptr);
 }
+
+std::vector<Tensor> run_backward(const BackwardCall& call) {
+    const std::size_t n = call.roots.size();
+    std::vector<Node*> roots(n);
+    for (std::size_t r = 0; r < n; ++r) roots[r] = call.roots[r].node();
+    Engine::Capture capture;
+    const Engine::Capture* cap = nullptr;
+    if (call.inputs != nullptr) {
+        for (std::size_t i = 0; i < call.inputs->size(); ++i) {
+            capture.sorted.emplace_back((*call.inputs)[i].node(), i);
+        }
+        std::sort(capture.sorted.begin(), capture.sorted.end());
+        // The same input twice: both entries get the gradient (the first index is captured
+        // into, then copied to the repeats below).
+        cap = &capture;
+    }
+    const std::size_t n_inputs = call.inputs ? call.inputs->size() : 0;
+    std::vector<Tensor> out(n_inputs);
+    if (call.create_graph) {
+        // The backward itself is recorded: grad mode on, whatever the caller's.
+        GradModeGuard grad_mode(true);
+        std::vector<Tensor> seeds = call.seeds;
+        std::vector<Tensor> captured(n_inputs);
+        Engine::walk<Engine::GraphMode, LeafLock>(roots.data(), seeds.data(), n,
+                                                  call.retain_graph, cap, &captured);
+        out = std::move(captured);
+    } else {
+        NoGradGuard no_grad;
+        std::vector<Array> seeds(n);
+        for (std::size_t r = 0; r < n; ++r) seeds[r] = call.seeds[r].value();
+        std::vector<Array> captured(n_inputs);
+        Engine::walk<Engine::ArrayMode, LeafLock>(roots.data(), seeds.data(), n,
+                                                  call.retain_graph, cap, &captured);
+        for (std::size_t i = 0; i < n_inputs; ++i) {
+            if (captured[i].defined()) out[i] = detail::from_backward(std::move(captured[i]));
+        }
+    }
+    // Repeated inputs: Capture::find returns one index per node; the others copy it.
+    for (std::size_t i = 0; i < n_inputs; ++i) {
+        const long k = capture.find((*call.inputs)[i].node());
+        if (k >= 0 && static_cast<std::size_t>(k) != i) out[i] = out[static_cast<std::size_t>(k)];
+    }
+    return out;
+}
+
+namespace detail {
+Grads local_gradients(const Node& n, const Array& grad) {
+    return Engine::run_fast(n, Array(grad));
+}
+}  // namespace detail
 
 }  // namespace xgrad

@@ -20,4 +20,16 @@ private:
     bool previous_;
 };
 
+/// RAII: sets grad mode to `enabled` in this thread while alive (LibTorch's AutoGradMode).
+class GradModeGuard {
+public:
+    explicit GradModeGuard(bool enabled);
+    ~GradModeGuard();
+    GradModeGuard(const GradModeGuard&) = delete;
+    GradModeGuard& operator=(const GradModeGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
 }  // namespace xgrad

@@ -42,4 +42,14 @@ struct GradcheckResult {
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                           const std::vector<Tensor>& inputs, const GradcheckOptions& options = {});
 
+/// Checks f's second derivatives with respect to every input that requires grad, as
+/// torch.autograd.gradgradcheck: with w ~ U[-1, 1] of f's output shape and v_k ~ U[-1, 1] of
+/// input k's shape, the analytic side is d/dx [sum_k v_k . g_k(x)], where g(x) = d(w . f)/dx is
+/// computed with create_graph=true and then differentiated again; the numeric side is the
+/// central difference of sum_k v_k . g_k(x) with g from first-order backwards (plain loops for
+/// the dot products). Same defaults and result as gradcheck.
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                              const std::vector<Tensor>& inputs,
+                              const GradcheckOptions& options = {});
+
 }  // namespace xgrad

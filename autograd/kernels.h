@@ -132,6 +132,16 @@ Array map(const Shape& out_shape, F&& f, const A&... ins) {
     return out;
 }
 
+/// acc += g element-wise (same shape and dtype; the caller checked).
+inline void add_into(Array& acc, const Array& g) {
+    dispatch(acc.dtype(), [&](auto t) {
+        using T = decltype(t);
+        T* a = acc.data<T>();
+        const T* b = g.data<T>();
+        for (std::size_t i = 0, n = acc.numel(); i < n; ++i) a[i] += b[i];
+    });
+}
+
 /// Sums `g` over the axes along which `target` was broadcast, giving an array of shape
 /// `target`. Returns false if `target` does not broadcast to g's shape.
 bool sum_to(const Array& g, const Shape& target, Array& out);

@@ -4,13 +4,18 @@
 // A scalar operand (`2 * x`, `x + 1`) takes the tensor's dtype.
 //
 // Every op's last argument is a defaulted CallSite, and every operator's first tensor operand
-// a TensorArg: both capture the caller's file and line for anomaly mode (autograd/anomaly.h)
-// and are never written by users. They cost a few instructions when anomaly mode is off.
+// a TensorArg: both capture the caller's file and line for anomaly mode
+// (autograd/debug/anomaly.h) and are never written by users. They cost a few instructions
+// when anomaly mode is off.
+//
+// Every op's backward rule is itself written in these ops (autograd/op.h), so every gradient
+// can be differentiated again: grad(..., create_graph=true) in autograd/functional.h.
 
 #include <cstddef>
+#include <optional>
 #include <vector>
 
-#include "autograd/anomaly.h"
+#include "autograd/call_site.h"
 #include "autograd/tensor.h"
 
 namespace xgrad {
@@ -40,6 +45,14 @@ Tensor sqrt(const Tensor& a, const CallSite& site = CallSite::current());
 Tensor abs(const Tensor& a, const CallSite& site = CallSite::current());
 /// a^2. d/da = 2a.
 Tensor square(const Tensor& a, const CallSite& site = CallSite::current());
+/// max(a, min) element-wise (NaN propagates). d/da = [a >= min], as PyTorch.
+Tensor clamp_min(const Tensor& a, double min, const CallSite& site = CallSite::current());
+/// min(a, max) element-wise (NaN propagates). d/da = [a <= max], as PyTorch.
+Tensor clamp_max(const Tensor& a, double max, const CallSite& site = CallSite::current());
+/// a clamped to [min, max]; either bound may be left out (not both).
+/// NOTE: recorded as clamp_min then clamp_max (two nodes); PyTorch records one clamp node.
+Tensor clamp(const Tensor& a, std::optional<double> min, std::optional<double> max = std::nullopt,
+             const CallSite& site = CallSite::current());
 /// Differentiable dtype conversion; the gradient converts back.
 Tensor to(const Tensor& a, DType dtype, const CallSite& site = CallSite::current());
 

@@ -7,13 +7,14 @@
 #include <stdexcept>
 #include <thread>
 
-#include "autograd/debug.h"
 #include "autograd/grad_mode.h"
-#include "autograd/node.h"
+#include "autograd/kernels.h"
+#include "autograd/node_info.h"
+#include "autograd/observer.h"
+#include "autograd/op.h"
 
 namespace xgrad {
 
-const char Node::kLeaf[] = "leaf";
 
 // ---------------------------------------------------------------------------------------------
 // Node
@@ -90,14 +91,28 @@ void Node::operator delete(void* p) noexcept {
     ::operator delete(p);
 }
 
+const OpDef kLeafOp = [] {
+    OpDef d{};
+    d.name = "leaf";
+    d.saves = 0;
+    return d;
+}();
+
 Node* Node::make_leaf(Array value, bool requires_grad) {
-    return new Node(kLeaf, requires_grad ? kRequiresGrad : 0, std::move(value), BackwardFn());
+    return new Node(&kLeafOp, requires_grad ? kRequiresGrad : 0, std::move(value));
 }
 
 Node::~Node() {
-    if (has_grad_) grad_.release(value_.nbytes());
-    if (flags_ & kAnnotated) detail::forget_node_info(this);  // name or site (autograd/debug.h)
-    if (n_inputs_ > 2) delete[] heap_inputs_;
+    if (has_grad_) {
+        if (flags_ & kGradNode) {
+            release(static_cast<Node*>(grad_.heap_));
+        } else {
+            grad_.release(value_.nbytes());
+        }
+    }
+    if (flags_ & kAnnotated) detail::forget_node_info(this);  // name or site (node_info.h)
+    if (flags_ & kHeapParams) op_->destroy_params(const_cast<void*>(heap_params()));
+    if (n_inputs_ > 2) ::operator delete(heap_inputs_);
 }
 
 void Node::release(Node* node) {
@@ -130,44 +145,162 @@ void Node::add_to_grad(const Array& g) {
     });
 }
 
-Array Node::grad_copy() const {
+void Node::accumulate(Array&& g) {
+    if (!has_grad_) {
+        grad_ = g.release_storage();
+        has_grad_ = true;
+    } else if (flags_ & kGradNode) {
+        // A gradient with a graph plus a plain one: the plain sum (the graph is dropped).
+        Array sum = grad_value();
+        kernels::add_into(sum, g);
+        release(static_cast<Node*>(grad_.heap_));
+        flags_ &= static_cast<std::uint8_t>(~kGradNode);
+        grad_ = sum.release_storage();
+    } else {
+        add_to_grad(g);
+    }
+}
+
+void Node::accumulate(Tensor&& g) {
+    Tensor sum;
+    if (!has_grad_) {
+        sum = std::move(g);
+    } else {
+        sum = add(take_grad_tensor(), g);  // recorded: the sum is differentiable too
+    }
+    Node* n = sum.node();
+    n->retain();
+    grad_.heap_ = n;
+    flags_ |= kGradNode;
+    has_grad_ = true;
+}
+
+Array Node::take_grad() {
+    has_grad_ = false;
+    Storage s = grad_;
+    grad_.heap_ = nullptr;
+    return Array::adopt(value_.dtype(), value_.shape(), s);
+}
+
+Tensor Node::grad_tensor() const {
+    if (flags_ & kGradNode) {
+        Node* n = static_cast<Node*>(grad_.heap_);
+        n->retain();
+        return Tensor::adopt(n);
+    }
+    return Tensor(grad_value());
+}
+
+Tensor Node::take_grad_tensor() {
+    if (flags_ & kGradNode) {
+        Node* n = static_cast<Node*>(grad_.heap_);
+        flags_ &= static_cast<std::uint8_t>(~kGradNode);
+        has_grad_ = false;
+        grad_.heap_ = nullptr;
+        return Tensor::adopt(n);  // the accumulator's reference moves to the handle
+    }
+    return Tensor(take_grad());
+}
+
+void Node::clear_grad() {
+    if (has_grad_) {
+        if (flags_ & kGradNode) {
+            Node* n = static_cast<Node*>(grad_.heap_);
+            flags_ &= static_cast<std::uint8_t>(~kGradNode);
+            grad_.heap_ = nullptr;
+            has_grad_ = false;
+            release(n);
+            return;
+        }
+        grad_.release(value_.nbytes());
+    }
+    has_grad_ = false;
+}
+
+Array Node::grad_value() const {
+    if (!has_grad_) return Array();
+    if (flags_ & kGradNode) return static_cast<const Node*>(grad_.heap_)->value_;
     Array out = Array::empty(value_.dtype(), value_.shape());
     std::memcpy(out.raw(), grad_.get(value_.nbytes()), value_.nbytes());
     return out;
 }
 
-Tensor from_op(const char* op, Array value, const Tensor* const* inputs, std::size_t n,
-               BackwardFn backward) {
-    bool any = false;
+void lock_node(Node* n) {
+    while (n->lock_.exchange(1, std::memory_order_acquire) != 0) std::this_thread::yield();
+}
+void unlock_node(Node* n) { n->lock_.store(0, std::memory_order_release); }
+
+namespace {
+struct NodeLock {
+    explicit NodeLock(Node* n) : n_(n) { lock_node(n); }
+    ~NodeLock() { unlock_node(n_); }
+    NodeLock(const NodeLock&) = delete;
+    NodeLock& operator=(const NodeLock&) = delete;
+    Node* n_;
+};
+}  // namespace
+
+namespace detail {
+
+Node* record_node(const OpDef& def, Array&& value, const Tensor* const* inputs, std::size_t n,
+                  Tensor& out) {
+    bool any = false, from_backward = false;
     for (std::size_t i = 0; i < n; ++i) {
-        if (!inputs[i]->defined()) {
-            throw std::logic_error(std::string(op) + ": input " + std::to_string(i) +
-                                   " is an undefined tensor");
+        const Node* in = inputs[i]->node();
+        if (in == nullptr) {
+            throw std::invalid_argument(std::string(def.name) + ": input " + std::to_string(i) +
+                                        " is an undefined tensor");
         }
-        any = any || inputs[i]->node()->requires_grad();
+        any = any || in->requires_grad();
+        from_backward = from_backward || (in->flags_ & Node::kFromBackward);
     }
-    // Anomaly-mode hook (autograd/anomaly.h): a relaxed load and a branch when it is off.
-    if (detail::anomaly_possible()) detail::anomaly_check_forward(op, value, inputs, n);
+    // Observers (autograd/observer.h): a thread-local test when none is registered.
+    if (ObserverList* obs = ObserverList::current()) obs->forward(def, value, inputs, n);
     // Constants cost no graph: without a grad-requiring input, the result is a plain leaf.
-    if (!any || !grad_enabled()) return Tensor::adopt(Node::make_leaf(std::move(value), false));
-    std::unique_ptr<Node*[]> heap(n > 2 ? new Node*[n] : nullptr);
-    Node* node = new Node(op, Node::kRequiresGrad, std::move(value), std::move(backward));
+    if (!any || !grad_enabled()) {
+        Node* leaf = Node::make_leaf(std::move(value), false);
+        if (from_backward) leaf->flags_ |= Node::kFromBackward;
+        out = Tensor::adopt(leaf);
+        return nullptr;
+    }
+    // n > 2 inputs: one block of n pointers, then their n saved versions.
+    void* heap = n > 2 ? ::operator new(n * (sizeof(Node*) + sizeof(std::uint32_t))) : nullptr;
+    Node* node = new Node(&def, Node::kRequiresGrad, std::move(value));
     node->n_inputs_ = static_cast<std::uint32_t>(n);
     Node** slots = node->inline_inputs_;
-    if (n > 2) slots = node->heap_inputs_ = heap.release();
+    if (n > 2) slots = node->heap_inputs_ = static_cast<Node**>(heap);
+    std::uint32_t* versions = node->saved_versions();
     for (std::size_t i = 0; i < n; ++i) {
         slots[i] = inputs[i]->node();
         slots[i]->retain();
+        versions[i] = slots[i]->version();
     }
-    if (detail::anomaly_possible()) detail::anomaly_record_location(node);  // anomaly-mode hook
-    return Tensor::adopt(node);
+    out = Tensor::adopt(node);
+    return node;
 }
 
-Tensor from_op(const char* op, Array value, const std::vector<Tensor>& inputs,
-               BackwardFn backward) {
-    std::vector<const Tensor*> ptrs(inputs.size());
-    for (std::size_t i = 0; i < inputs.size(); ++i) ptrs[i] = &inputs[i];
-    return from_op(op, std::move(value), ptrs.data(), ptrs.size(), std::move(backward));
+void notify_recorded(Node* node) {
+    if (ObserverList* obs = ObserverList::current()) obs->recorded(node);
+}
+
+Tensor from_backward(Array value) {
+    Node* n = Node::make_leaf(std::move(value), false);
+    n->flags_ |= Node::kFromBackward;
+    return Tensor::adopt(n);
+}
+
+}  // namespace detail
+
+OpContext::OpContext(const Node& self)
+    : self_(self), inputs_(TensorGrads::sized(self.num_inputs())) {
+    Node* const* in = self.inputs();
+    for (std::size_t i = 0; i < self.num_inputs(); ++i) {
+        in[i]->retain();
+        inputs_[i] = Tensor::adopt(in[i]);
+    }
+    Node* me = const_cast<Node*>(&self);
+    me->retain();
+    output_ = Tensor::adopt(me);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,14 +340,72 @@ Tensor::~Tensor() { Node::release(node_); }
 
 const Array& Tensor::value() const { return checked(node_, "value")->value_; }
 
-Array& Tensor::mutable_value() {
+MutableValue Tensor::mutable_value() {
     Node* n = checked(node_, "mutable_value");
     if (!n->is_leaf()) {
         throw std::logic_error(
             std::string("mutable_value: only a leaf's value can be changed (got ") +
-            "the output of '" + n->op_ + "')");
+            "the output of '" + n->op() + "')");
     }
-    return n->value_;
+    n->version_.fetch_add(1, std::memory_order_relaxed);
+    return MutableValue(&n->value_);
+}
+
+Tensor& Tensor::set_data(Array value) {
+    Node* n = checked(node_, "set_data");
+    if (!n->is_leaf()) {
+        throw std::logic_error(std::string("set_data: only a leaf's value can be replaced (got ") +
+                               "the output of '" + n->op() + "')");
+    }
+    if (!value.defined()) throw std::invalid_argument("set_data: undefined array");
+    NodeLock lock(n);
+    n->clear_grad();  // laid out like the old value
+    n->value_ = std::move(value);
+    n->version_.fetch_add(1, std::memory_order_relaxed);
+    return *this;
+}
+
+std::uint32_t Tensor::version() const { return checked(node_, "version")->version(); }
+
+MutableValue& MutableValue::operator=(const Array& other) {
+    if (!other.defined() || other.shape() != a_->shape() || other.dtype() != a_->dtype()) {
+        throw std::invalid_argument(
+            std::string("mutable_value: a replacement must keep shape and dtype (got ") +
+            (other.defined() ? other.shape().str() + " " + dtype_name(other.dtype())
+                             : std::string("an undefined array")) +
+            ", expected " + a_->shape().str() + " " + dtype_name(a_->dtype()) +
+            "; use set_data() to change them)");
+    }
+    if (&other != a_) std::memcpy(a_->raw(), other.raw(), other.nbytes());
+    return *this;
+}
+
+GradRef::GradRef(Node* node) : node_(node) {
+    lock_node(node_);
+    if (node_->has_grad_ && (node_->flags_ & Node::kGradNode)) {
+        // In place means plain numbers: the graph a create_graph gradient carries is dropped.
+        Array plain = node_->grad_value();
+        node_->clear_grad();
+        node_->grad_ = plain.release_storage();
+        node_->has_grad_ = true;
+    }
+}
+GradRef::~GradRef() {
+    if (node_ != nullptr) unlock_node(node_);
+}
+bool GradRef::defined() const { return node_->has_grad_; }
+const Shape& GradRef::shape() const { return node_->value_.shape(); }
+DType GradRef::dtype() const { return node_->value_.dtype(); }
+std::size_t GradRef::numel() const { return node_->value_.numel(); }
+void GradRef::reset() { node_->clear_grad(); }
+void* GradRef::raw(std::size_t size) {
+    if (!node_->has_grad_) return nullptr;
+    if (size != itemsize(node_->value_.dtype())) {
+        throw std::logic_error(std::string("mutable_grad: element type mismatch (got a ") +
+                               std::to_string(size) + "-byte request, gradient is " +
+                               dtype_name(node_->value_.dtype()) + ")");
+    }
+    return node_->grad_.get(node_->value_.nbytes());
 }
 
 bool Tensor::requires_grad() const { return checked(node_, "requires_grad")->requires_grad(); }
@@ -223,7 +414,7 @@ Tensor& Tensor::set_requires_grad(bool requires_grad) {
     Node* n = checked(node_, "set_requires_grad");
     if (!n->is_leaf()) {
         throw std::logic_error(std::string("set_requires_grad: only a leaf can be changed (got ") +
-                               "the output of '" + n->op_ + "'; use detach() first)");
+                               "the output of '" + n->op() + "'; use detach() first)");
     }
     if (requires_grad) {
         n->flags_ |= Node::kRequiresGrad;
@@ -234,7 +425,7 @@ Tensor& Tensor::set_requires_grad(bool requires_grad) {
 }
 
 bool Tensor::is_leaf() const { return checked(node_, "is_leaf")->is_leaf(); }
-const char* Tensor::op() const { return checked(node_, "op")->op_; }
+const char* Tensor::op() const { return checked(node_, "op")->op(); }
 
 Tensor Tensor::grad() const {
     Node* n = checked(node_, "grad");
@@ -242,28 +433,54 @@ Tensor Tensor::grad() const {
         throw std::logic_error("grad: tensor of shape " + n->value_.shape().str() +
                                " does not require grad (did you forget requires_grad?)");
     }
-    if (!n->is_leaf() && !(n->flags_ & Node::kRetainGrad)) {
-        throw std::logic_error(std::string("grad: the gradient of non-leaf '") + n->op_ +
+    if (!n->is_leaf() && !n->retains_grad()) {
+        throw std::logic_error(std::string("grad: the gradient of non-leaf '") + n->op() +
                                "' is not kept (call retain_grad() before backward)");
     }
+    NodeLock lock(n);
     if (!n->has_grad_) return Tensor(Array(n->value_.dtype(), n->value_.shape()));
-    return Tensor(n->grad_copy());
+    if (n->flags_ & Node::kGradNode) return n->grad_tensor();
+    return detail::from_backward(n->grad_value());
 }
 
-bool Tensor::has_grad() const { return checked(node_, "has_grad")->has_grad_; }
-void Tensor::zero_grad() { checked(node_, "zero_grad")->clear_grad(); }
+GradRef Tensor::mutable_grad() {
+    Node* n = checked(node_, "mutable_grad");
+    if (!n->requires_grad()) {
+        throw std::logic_error("mutable_grad: tensor of shape " + n->value_.shape().str() +
+                               " does not require grad");
+    }
+    return GradRef(n);
+}
+
+bool Tensor::has_grad() const {
+    Node* n = checked(node_, "has_grad");
+    NodeLock lock(n);
+    return n->has_grad_;
+}
+void Tensor::zero_grad() {
+    Node* n = checked(node_, "zero_grad");
+    NodeLock lock(n);
+    n->clear_grad();
+}
 void Tensor::retain_grad() { checked(node_, "retain_grad")->flags_ |= Node::kRetainGrad; }
 Tensor Tensor::detach() const { return Tensor(value()); }
 
-namespace {
-void check_requires_grad_for_backward(const Node* n) {
-    if (!n->requires_grad()) {
-        throw std::logic_error("backward: tensor of shape " + n->value_.shape().str() +
-                               " does not require grad (no input of its graph requires grad; "
-                               "did you forget requires_grad?)");
+namespace detail {
+[[noreturn]] void no_graph_error(const char* what, const Node* n) {
+    const Shape& shape = n->value().shape();
+    if (n->from_backward()) {
+        throw std::logic_error(std::string(what) + ": tensor of shape " + shape.str() +
+                               " was computed from a gradient taken with create_graph=false, "
+                               "so it has no graph to differentiate (pass create_graph=true to "
+                               "the backward or grad call that computed the gradient)");
     }
+    throw std::logic_error(std::string(what) + ": tensor of shape " + shape.str() +
+                           " does not require grad (no input of its graph requires grad; "
+                           "did you forget requires_grad?)");
 }
-}  // namespace
+}  // namespace detail
+
+void Tensor::backward() const { backward(false); }
 
 void Tensor::backward(bool retain_graph) const {
     Node* n = checked(node_, "backward");
@@ -272,15 +489,29 @@ void Tensor::backward(bool retain_graph) const {
             "backward: a seed is needed for an output with more than one element (got shape " +
             n->value_.shape().str() + "); call backward(seed) with a seed of that shape");
     }
-    check_requires_grad_for_backward(n);
+    if (!n->requires_grad()) detail::no_graph_error("backward", n);
     // The seed goes straight to the engine: no seed tensor (a node) for the common case.
     run_backward(n, Array::full(n->value_.dtype(), n->value_.shape(), 1.0), retain_graph);
 }
 
-void Tensor::backward(const Tensor& seed, bool retain_graph) const {
+void Tensor::backward(const Tensor& seed, std::optional<bool> retain_graph,
+                      bool create_graph) const {
     Node* n = checked(node_, "backward");
-    check_requires_grad_for_backward(n);
-    const Array& s = checked(seed.node_, "backward seed")->value_;
+    if (!seed.defined() && !create_graph) {
+        backward(retain_graph.value_or(false));
+        return;
+    }
+    if (!n->requires_grad()) detail::no_graph_error("backward", n);
+    Tensor s = seed;
+    if (!s.defined()) {
+        if (n->value_.numel() != 1) {
+            throw std::invalid_argument(
+                "backward: a seed is needed for an output with more than one element (got "
+                "shape " +
+                n->value_.shape().str() + ")");
+        }
+        s = Tensor(Array::full(n->value_.dtype(), n->value_.shape(), 1.0));
+    }
     if (s.shape() != n->value_.shape()) {
         throw std::invalid_argument("backward: seed shape differs from the output's (got " +
                                     s.shape().str() + ", expected " + n->value_.shape().str() +
@@ -292,7 +523,17 @@ void Tensor::backward(const Tensor& seed, bool retain_graph) const {
                                     dtype_name(s.dtype()) + ", expected " +
                                     dtype_name(n->value_.dtype()) + ")");
     }
-    run_backward(n, s, retain_graph);
+    const bool retain = retain_graph.value_or(create_graph);
+    if (!create_graph) {
+        run_backward(n, s.value(), retain);
+        return;
+    }
+    BackwardCall call;
+    call.roots = {*this};
+    call.seeds = {s};
+    call.retain_graph = retain;
+    call.create_graph = true;
+    run_backward(call);
 }
 
 std::string Tensor::str() const {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,8 @@
 namespace xgrad {
 
 class Node;
+class MutableValue;
+class GradRef;
 
 /// A handle to a node of the dynamic computation graph: its cached value, and for tensors that
 /// require grad, the edges to its inputs and its backward rule. Copies share the node.
@@ -40,9 +43,16 @@ public:
     bool defined() const { return node_ != nullptr; }
     /// The cached forward value.
     const Array& value() const;
-    /// In-place access to a leaf's value (optimizers, initialisers). Throws std::logic_error for
-    /// a non-leaf: changing a cached value under a recorded graph would make its gradient wrong.
-    Array& mutable_value();
+    /// In-place access to a leaf's value (optimizers, initialisers); raises the leaf's version,
+    /// so a backward through an op that saved the old value throws instead of giving a wrong
+    /// gradient. A whole replacement must keep shape and dtype (see set_data). Throws
+    /// std::logic_error for a non-leaf: its value is what its graph computed.
+    MutableValue mutable_value();
+    /// Replaces a leaf's value with one of any shape and dtype (Module::to), raising its version
+    /// and forgetting its gradient. Returns *this.
+    Tensor& set_data(Array value);
+    /// Times this leaf's value was changed in place (PyTorch's `_version`).
+    std::uint32_t version() const;
     const Shape& shape() const { return value().shape(); }
     DType dtype() const { return value().dtype(); }
     std::size_t ndim() const { return value().ndim(); }
@@ -59,10 +69,13 @@ public:
     /// The op that produced this tensor ("leaf" for leaves).
     const char* op() const;
 
-    /// The accumulated gradient as a constant tensor of the same shape and dtype; zeros before
-    /// any backward. Throws std::logic_error if the tensor does not require grad, or if it is a
-    /// non-leaf whose gradient was not retained.
+    /// The accumulated gradient: a constant tensor of the same shape and dtype (zeros before any
+    /// backward), or, after backward(create_graph=true), the gradient with its graph. Throws
+    /// std::logic_error if the tensor does not require grad, or if it is a non-leaf whose
+    /// gradient was not retained.
     Tensor grad() const;
+    /// Locked in place access to a leaf's gradient, for optimizers and clipping (see GradRef).
+    GradRef mutable_grad();
     /// Whether a gradient has been accumulated since creation or the last `zero_grad()`.
     bool has_grad() const;
     /// Forgets the accumulated gradient (grad() reads zeros again).
@@ -78,11 +91,18 @@ public:
     /// The name given with set_name, or "".
     std::string name() const;
 
-    /// Backpropagates from this one-element tensor with seed 1.
-    /// Throws std::invalid_argument for a tensor with more than one element.
-    void backward(bool retain_graph = false) const;
-    /// Backpropagates with an explicit seed dL/d(this) of this tensor's shape and dtype.
-    void backward(const Tensor& seed, bool retain_graph = false) const;
+    /// Backpropagates from this one-element tensor with seed 1, adding into the grad() of
+    /// every leaf that requires grad. Throws std::invalid_argument for more than one element.
+    void backward() const;
+    /// The same, keeping the graph for another backward when retain_graph.
+    /// NOTE: LibTorch spells this backward({}, retain_graph); both are accepted.
+    void backward(bool retain_graph) const;
+    /// Backpropagates with seed dL/d(this) of this tensor's shape and dtype (undefined: 1 for a
+    /// one-element tensor). retain_graph defaults to create_graph; with create_graph the
+    /// gradients are recorded as graph and can be differentiated again (leaves' grad() then
+    /// holds a graph that refers to the leaf: zero_grad() breaks that cycle; prefer grad()).
+    void backward(const Tensor& seed, std::optional<bool> retain_graph = std::nullopt,
+                  bool create_graph = false) const;
 
     /// "Tensor(shape=(2,2), dtype=float32, op=mul, requires_grad, values=[[...]])".
     std::string str() const;
@@ -100,6 +120,69 @@ private:
 };
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+/// In-place access to a leaf's value, from Tensor::mutable_value(). Element writes go straight
+/// to the value; assigning a whole Array requires the same shape and dtype (Tensor::set_data
+/// changes them). Example:
+///   double* w = p.mutable_value().data<double>();  w[0] -= lr * g;
+class MutableValue {
+public:
+    template <class T>
+    T* data() {
+        return a_->data<T>();
+    }
+    void* raw() { return a_->raw(); }
+    void set(std::size_t flat, double value) { a_->set(flat, value); }
+    void fill(double value) { a_->fill(value); }
+    /// Copies `other`'s elements in; throws std::invalid_argument on another shape or dtype.
+    MutableValue& operator=(const Array& other);
+    operator const Array&() const { return *a_; }
+    const Array& get() const { return *a_; }
+    const Shape& shape() const { return a_->shape(); }
+    DType dtype() const { return a_->dtype(); }
+    std::size_t numel() const { return a_->numel(); }
+    std::size_t nbytes() const { return a_->nbytes(); }
+    double at(std::size_t flat) const { return a_->at(flat); }
+
+private:
+    friend class Tensor;
+    explicit MutableValue(Array* a) : a_(a) {}
+    Array* a_;
+};
+
+/// Locked in place access to a leaf's accumulated gradient, from Tensor::mutable_grad(). While
+/// it lives it holds the leaf's gradient lock, so a backward in another thread waits before
+/// adding into the same gradient (and zero_grad/grad() of other threads wait too). A gradient
+/// that carries a graph (backward with create_graph) is turned into its plain value first.
+/// Example:
+///   GradRef g = p.mutable_grad();
+///   if (float* d = g.data<float>()) for (std::size_t i = 0; i < g.numel(); ++i) d[i] *= 0.5f;
+class GradRef {
+public:
+    GradRef(GradRef&& other) noexcept : node_(other.node_) { other.node_ = nullptr; }
+    GradRef(const GradRef&) = delete;
+    GradRef& operator=(const GradRef&) = delete;
+    GradRef& operator=(GradRef&&) = delete;
+    ~GradRef();
+    /// Whether a gradient is held (a backward reached the leaf since the last zero_grad()).
+    bool defined() const;
+    /// The gradient's elements (T = the leaf's dtype), or nullptr when none is held.
+    template <class T>
+    T* data() {
+        return static_cast<T*>(raw(sizeof(T)));
+    }
+    const Shape& shape() const;
+    DType dtype() const;
+    std::size_t numel() const;
+    /// Forgets the gradient, as zero_grad().
+    void reset();
+
+private:
+    friend class Tensor;
+    explicit GradRef(Node* node);
+    void* raw(std::size_t itemsize);
+    Node* node_;
+};
 
 // ---- Leaf constructors. Every random one takes an explicit seed. ----
 

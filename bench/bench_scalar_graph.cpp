@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "autograd/autograd.h"
-#include "autograd/node.h"
+#include "autograd/op.h"
 #include "bench/alloc_tracker.h"
 
 namespace {

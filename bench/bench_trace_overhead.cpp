@@ -13,7 +13,7 @@
 
 #include "autograd/autograd.h"
 
-#if __has_include("autograd/trace.h")
+#if __has_include("autograd/debug/trace.h")
 #define XGRAD_HAS_DEBUG_HOOKS 1
 #endif
 

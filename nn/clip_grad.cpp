@@ -5,7 +5,6 @@
 #include <string>
 #include <type_traits>
 
-#include "nn/detail/grad_access.h"
 
 namespace xgrad::nn {
 
@@ -21,10 +20,12 @@ void check_limit(const char* op, const char* what, double v) {
 template <class F>
 void for_each_grad(const std::vector<Tensor>& params, F&& f) {
     for (const Tensor& p : params) {
-        if (!p.defined()) continue;
+        if (!p.defined() || !p.requires_grad()) continue;
+        Tensor q = p;
+        GradRef grad = q.mutable_grad();  // locked while read or scaled in place
         dispatch(p.dtype(), [&](auto tag) {
             using T = decltype(tag);
-            if (T* g = detail::grad_data<T>(p)) f(g, p.numel());
+            if (T* g = grad.data<T>()) f(g, p.numel());
         });
     }
 }

@@ -100,7 +100,7 @@ namespace init {
 
 namespace {
 
-Array& values_of(Tensor& t, const char* op) {
+MutableValue values_of(Tensor& t, const char* op) {
     if (!t.defined()) throw std::invalid_argument(std::string(op) + ": undefined tensor");
     return t.mutable_value();
 }
@@ -108,7 +108,7 @@ Array& values_of(Tensor& t, const char* op) {
 // Writes f() into every element of t, in row-major order.
 template <class F>
 void fill_with(Tensor& t, const char* op, F&& f) {
-    Array& a = values_of(t, op);
+    MutableValue a = values_of(t, op);
     dispatch(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
         T* p = a.data<T>();
@@ -200,7 +200,7 @@ Tensor constant_(Tensor t, double value) {
 }
 
 Tensor copy_(Tensor t, const std::vector<double>& values) {
-    Array& a = values_of(t, "copy_");
+    MutableValue a = values_of(t, "copy_");
     if (values.size() != a.numel()) {
         throw std::invalid_argument("copy_: value count differs (got " +
                                     std::to_string(values.size()) + " values for shape " +
@@ -213,7 +213,7 @@ Tensor copy_(Tensor t, const std::vector<double>& values) {
 
 Tensor copy_(Tensor t, const Tensor& source) {
     if (!source.defined()) throw std::invalid_argument("copy_: undefined source tensor");
-    Array& a = values_of(t, "copy_");
+    MutableValue a = values_of(t, "copy_");
     if (source.shape() != a.shape()) {
         throw std::invalid_argument("copy_: shapes differ (got source " + source.shape().str() +
                                     " for tensor " + a.shape().str() + ")");

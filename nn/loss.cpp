@@ -9,8 +9,7 @@
 #include <string>
 #include <utility>
 
-#include "autograd/function.h"
-#include "autograd/ops.h"
+#include "autograd/op.h"
 
 namespace xgrad::nn {
 
@@ -105,13 +104,52 @@ Indices indices_of(const char* loss, const Tensor& target) {
     return out;
 }
 
-// Per-item gradient kernel of a fused loss: dL/dinput, given the input and dL/d(item k).
-using ItemGrad = std::function<Array(const Array& input, const std::vector<double>& scale)>;
+// A fused loss is one record: its value from per-item losses (computed in double) reduced as
+// asked, and one rule: dL/dx = local(x) * s, where local(x) = d(item)/dx is written in xgrad
+// ops (so the loss has a second derivative) and s spreads dL/d(item) over the items: g for
+// sum, g / k for mean, g laid out as the items (a column for class losses) for none.
+struct FusedParams {
+    Reduction reduction;
+    std::size_t items;
+    Shape scale_shape;  // how dL/d(items) broadcasts against the input
+    Tensor target;      // element-wise losses: the target values
+    Indices classes;    // class losses: the target classes
+    double margin;
+    Tensor (*local)(const FusedParams& p, const Tensor& x);
+};
 
-// A fused loss from its per-item values (computed in double): reduced as asked, with a backward
-// that turns the upstream gradient into one scale per item and calls the loss's own kernel.
-Tensor fused(const char* loss, const Tensor& input, const std::vector<double>& items,
-             Shape item_shape, Reduction reduction, ItemGrad grad) {
+TensorGrads fused_rule(const OpContext& ctx, const Tensor& grad) {
+    const FusedParams& p = ctx.params<FusedParams>();
+    Tensor scale;
+    switch (p.reduction) {
+        case Reduction::kNone:
+            scale = reshape(grad, p.scale_shape);
+            break;
+        case Reduction::kSum:
+            scale = grad;
+            break;
+        case Reduction::kMean:
+            scale = grad / static_cast<double>(p.items);
+            break;
+    }
+    return TensorGrads(p.local(p, ctx.input(0)) * scale);
+}
+
+constexpr OpDef fused_def(const char* name) {
+    OpDef d{};
+    d.name = name;
+    d.backward = &fused_rule;
+    d.destroy_params = destroy_params_of<FusedParams>();
+    return d;
+}
+const OpDef kBinaryCrossEntropy = fused_def("binary_cross_entropy");
+const OpDef kBinaryCrossEntropyWithLogits = fused_def("binary_cross_entropy_with_logits");
+const OpDef kCrossEntropy = fused_def("cross_entropy");
+const OpDef kNllLoss = fused_def("nll_loss");
+const OpDef kMultiMarginLoss = fused_def("multi_margin_loss");
+
+Tensor fused(const OpDef& def, const Tensor& input, const std::vector<double>& items,
+             Shape item_shape, Reduction reduction, FusedParams params) {
     Array value;
     if (reduction == Reduction::kNone) {
         value = Array::from_values(input.dtype(), std::move(item_shape), items);
@@ -121,20 +159,38 @@ Tensor fused(const char* loss, const Tensor& input, const std::vector<double>& i
         if (reduction == Reduction::kMean) s /= static_cast<double>(items.size());
         value = Array::scalar(input.dtype(), s);
     }
-    const std::size_t k = items.size();
-    return custom_op(
-        loss, {input}, [&value](const std::vector<Tensor>&) { return Tensor(std::move(value)); },
-        [reduction, k, grad](const std::vector<Tensor>& in, const Tensor&, const Tensor& g) {
-            std::vector<double> scale;
-            if (reduction == Reduction::kNone) {
-                scale = g.to_vector();  // dL/d(item k) = g_k
-            } else {
-                // sum: dL/dl_k = g; mean: g / k
-                const double s = reduction == Reduction::kMean ? g.item() / double(k) : g.item();
-                scale.assign(k, s);
-            }
-            return std::vector<Tensor>{Tensor(grad(in[0].value(), scale))};
-        });
+    params.reduction = reduction;
+    params.items = items.size();
+    return record(def, std::move(value), {&input}, std::move(params));
+}
+
+// One-hot rows (N, C) of the target classes, in x's dtype: a constant.
+Tensor one_hot(const Indices& classes, const Tensor& x) {
+    const std::size_t c = x.shape()[1];
+    Array h(x.dtype(), x.shape());
+    for (std::size_t i = 0; i < classes.size(); ++i) {
+        h.set(i * c + static_cast<std::size_t>(classes[i]), 1.0);
+    }
+    return Tensor(std::move(h));
+}
+
+FusedParams class_params(const Indices& target, std::size_t n,
+                         Tensor (*local)(const FusedParams&, const Tensor&), double margin = 0) {
+    FusedParams p{};
+    p.scale_shape = Shape{n, 1};
+    p.classes = target;
+    p.margin = margin;
+    p.local = local;
+    return p;
+}
+
+FusedParams pair_params(const Tensor& input, const Tensor& target,
+                        Tensor (*local)(const FusedParams&, const Tensor&)) {
+    FusedParams p{};
+    p.scale_shape = input.shape();
+    p.target = target;
+    p.local = local;
+    return p;
 }
 
 Tensor reduce(const Tensor& items, Reduction reduction) {
@@ -196,23 +252,12 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction
         const double lq = std::max(std::log1p(-p[i]), -100.0);
         items[i] = -(y[i] * lp + (1.0 - y[i]) * lq);
     }
-    const Tensor t = target;
-    return fused(kLoss, input, items, input.shape(), reduction,
-                 [t](const Array& x, const std::vector<double>& scale) {
-                     // d/dp = (p - y) / (p (1 - p)), the denominator kept >= 1e-12
-                     Array d = Array::empty(x.dtype(), x.shape());
-                     dispatch(x.dtype(), [&](auto tag) {
-                         using T = decltype(tag);
-                         const T *pp = x.data<T>(), *yy = t.value().data<T>();
-                         T* o = d.data<T>();
-                         for (std::size_t i = 0, n = x.numel(); i < n; ++i) {
-                             const double pi = pp[i];
-                             const double den = std::max(pi * (1.0 - pi), 1e-12);
-                             o[i] = static_cast<T>(scale[i] * (pi - double(yy[i])) / den);
-                         }
-                     });
-                     return d;
-                 });
+    // d/dp = (p - y) / (p (1 - p)), the denominator kept >= 1e-12 (PyTorch's EPSILON)
+    auto local = [](const FusedParams& p, const Tensor& x) {
+        return (x - p.target) / clamp_min(x * (1 - x), 1e-12);
+    };
+    return fused(kBinaryCrossEntropy, input, items, input.shape(), reduction,
+                 pair_params(input, target, local));
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
@@ -226,24 +271,10 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
         // -[y log s(x) + (1-y) log(1-s(x))] = max(x, 0) - x y + log(1 + e^-|x|): no overflow.
         items[i] = std::max(x[i], 0.0) - x[i] * y[i] + std::log1p(std::exp(-std::abs(x[i])));
     }
-    const Tensor t = target;
-    return fused(kLoss, logits, items, logits.shape(), reduction,
-                 [t](const Array& in, const std::vector<double>& scale) {
-                     // d/dx = sigmoid(x) - y
-                     Array d = Array::empty(in.dtype(), in.shape());
-                     dispatch(in.dtype(), [&](auto tag) {
-                         using T = decltype(tag);
-                         const T *xx = in.data<T>(), *yy = t.value().data<T>();
-                         T* o = d.data<T>();
-                         for (std::size_t i = 0, n = in.numel(); i < n; ++i) {
-                             const double xi = xx[i];
-                             const double s = xi >= 0 ? 1.0 / (1.0 + std::exp(-xi))
-                                                      : std::exp(xi) / (1.0 + std::exp(xi));
-                             o[i] = static_cast<T>(scale[i] * (s - double(yy[i])));
-                         }
-                     });
-                     return d;
-                 });
+    // d/dx = sigmoid(x) - y
+    auto local = [](const FusedParams& p, const Tensor& x) { return sigmoid(x) - p.target; };
+    return fused(kBinaryCrossEntropyWithLogits, logits, items, logits.shape(), reduction,
+                 pair_params(logits, target, local));
 }
 
 // ---- Class losses: fused, one row per example. ----
@@ -253,41 +284,25 @@ Tensor cross_entropy(const Tensor& logits, const Indices& target, Reduction redu
     check_classes(kLoss, "logits", logits, target);
     const std::size_t n = logits.shape()[0], c = logits.shape()[1];
     std::vector<double> items(n);
-    // The softmax is kept for the backward, which then needs no exp of its own.
-    auto probs = std::make_shared<Array>(Array::empty(logits.dtype(), logits.shape()));
     dispatch(logits.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T* x = logits.value().data<T>();
-        T* p = probs->data<T>();
         for (std::size_t i = 0; i < n; ++i) {
             // logsumexp(x_i) - x_i[t], shifted by the row max so no exp overflows; the exps in
             // the input's dtype (each in (0, 1]), their sum in double
             const T* row = x + i * c;
-            T* prow = p + i * c;
             const T m = *std::max_element(row, row + c);
             double s = 0;
-            for (std::size_t j = 0; j < c; ++j) s += (prow[j] = std::exp(row[j] - m));
-            const T inv = static_cast<T>(1 / s);
-            for (std::size_t j = 0; j < c; ++j) prow[j] *= inv;
+            for (std::size_t j = 0; j < c; ++j) s += std::exp(row[j] - m);
             items[i] = double(m) + std::log(s) - double(row[target[i]]);
         }
     });
-    return fused(kLoss, logits, items, Shape{n}, reduction,
-                 [target, n, c, probs](const Array& in, const std::vector<double>& scale) {
-                     // d/dx_ij = softmax(x_i)_j - [j == t_i], times dL/dl_i
-                     Array d = Array::empty(in.dtype(), in.shape());
-                     dispatch(in.dtype(), [&](auto tag) {
-                         using T = decltype(tag);
-                         const T* p = probs->data<T>();
-                         T* o = d.data<T>();
-                         for (std::size_t i = 0; i < n; ++i) {
-                             const T k = static_cast<T>(scale[i]);
-                             for (std::size_t j = 0; j < c; ++j) o[i * c + j] = k * p[i * c + j];
-                             o[i * c + target[i]] -= k;
-                         }
-                     });
-                     return d;
-                 });
+    // d/dx_ij = softmax(x_i)_j - [j == t_i], times dL/dl_i
+    auto local = [](const FusedParams& p, const Tensor& x) {
+        return softmax(x, 1) - one_hot(p.classes, x);
+    };
+    return fused(kCrossEntropy, logits, items, Shape{n}, reduction,
+                 class_params(target, n, local));
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction) {
@@ -302,15 +317,10 @@ Tensor nll_loss(const Tensor& log_probs, const Indices& target, Reduction reduct
     for (std::size_t i = 0; i < n; ++i) {
         items[i] = -log_probs.value().at(i * c + static_cast<std::size_t>(target[i]));
     }
-    return fused(kLoss, log_probs, items, Shape{n}, reduction,
-                 [target, n, c](const Array& in, const std::vector<double>& scale) {
-                     // d/dlogp_ij = -[j == t_i], times dL/dl_i
-                     Array d(in.dtype(), in.shape());
-                     for (std::size_t i = 0; i < n; ++i) {
-                         d.set(i * c + static_cast<std::size_t>(target[i]), -scale[i]);
-                     }
-                     return d;
-                 });
+    // d/dlogp_ij = -[j == t_i], times dL/dl_i
+    auto local = [](const FusedParams& p, const Tensor& x) { return -one_hot(p.classes, x); };
+    return fused(kNllLoss, log_probs, items, Shape{n}, reduction,
+                 class_params(target, n, local));
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction) {
@@ -339,31 +349,29 @@ Tensor multi_margin_loss(const Tensor& scores, const Indices& target, Reduction 
         }
         items[i] = s / double(c);
     }
-    return fused(kLoss, scores, items, Shape{n}, reduction,
-                 [target, n, c, margin](const Array& in, const std::vector<double>& scale) {
-                     // each violating j != t (margin - x_t + x_j > 0) adds 1/C to x_j and -1/C to
-                     // x_t; NOTE: a term exactly at the kink counts as not violating (gradient 0,
-                     // as relu).
-                     Array d(in.dtype(), in.shape());
-                     dispatch(in.dtype(), [&](auto tag) {
-                         using T = decltype(tag);
-                         const T* x = in.data<T>();
-                         T* o = d.data<T>();
-                         for (std::size_t i = 0; i < n; ++i) {
-                             const std::size_t t = static_cast<std::size_t>(target[i]);
-                             const double xt = x[i * c + t], w = scale[i] / double(c);
-                             double total = 0;
-                             for (std::size_t j = 0; j < c; ++j) {
-                                 if (j != t && margin - xt + double(x[i * c + j]) > 0) {
-                                     o[i * c + j] = static_cast<T>(w);
-                                     total += w;
-                                 }
-                             }
-                             o[i * c + t] = static_cast<T>(-total);
-                         }
-                     });
-                     return d;
-                 });
+    // each violating j != t (margin - x_t + x_j > 0) adds 1/C to x_j and -1/C to x_t: a
+    // constant (piecewise linear loss); NOTE: a term exactly at the kink counts as not
+    // violating (gradient 0, as relu).
+    auto local = [](const FusedParams& p, const Tensor& x) {
+        const std::size_t rows = x.shape()[0], c = x.shape()[1];
+        Array d(x.dtype(), x.shape());
+        const Array& v = x.value();
+        for (std::size_t i = 0; i < rows; ++i) {
+            const std::size_t t = static_cast<std::size_t>(p.classes[i]);
+            const double xt = v.at(i * c + t), w = 1.0 / double(c);
+            double total = 0;
+            for (std::size_t j = 0; j < c; ++j) {
+                if (j != t && p.margin - xt + v.at(i * c + j) > 0) {
+                    d.set(i * c + j, w);
+                    total += w;
+                }
+            }
+            d.set(i * c + t, -total);
+        }
+        return Tensor(std::move(d));
+    };
+    return fused(kMultiMarginLoss, scores, items, Shape{n}, reduction,
+                 class_params(target, n, local, margin));
 }
 
 Tensor multi_margin_loss(const Tensor& scores, const Tensor& target, Reduction reduction,

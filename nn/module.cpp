@@ -283,7 +283,7 @@ void Module::to(DType dtype) {
         // NOTE: the accumulator is read with the value's dtype, so it goes before the value
         // changes dtype.
         p.second.zero_grad();
-        p.second.mutable_value() = p.second.value().cast(dtype);
+        p.second.set_data(p.second.value().cast(dtype));
     }
     for (auto& b : buffers_) {
         if (b.second.dtype() != dtype) b.second.mutable_value() = b.second.value().cast(dtype);

@@ -765,7 +765,7 @@ void neuron_gradient_step(Tensor& w, double lr) {
     }
     const Tensor grad = w.grad();
     NoGradGuard no_grad;
-    Array& value = w.mutable_value();
+    MutableValue value = w.mutable_value();
     for (std::size_t i = 0; i < value.numel(); ++i) {
         value.set(i, value.at(i) - lr * grad.value().at(i));
     }

@@ -5,53 +5,80 @@
 #include <stdexcept>
 #include <string>
 
-#include "autograd/op_helpers.h"
-#include "autograd/ops.h"
+#include "autograd/op.h"
 
 namespace xgrad {
 
-using detail::unary;
+namespace {
 
-Tensor sigmoid(const Tensor& a, const CallSite&) {
-    return unary(
-        "sigmoid", a,
-        [](auto x) {
-            using T = decltype(x);
-            // Two branches so e^(-x) never overflows: for x < 0 use e^x / (1 + e^x).
-            if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-            const T e = std::exp(x);
-            return e / (T(1) + e);
-        },
-        [](auto g, auto, auto s) { return g * s * (decltype(s)(1) - s); });  // s' = s(1-s)
-}
+struct Sigmoid : ElementwiseOp {
+    static constexpr const char* name = "sigmoid";
+    static constexpr const char* local = "{y}(1 - {y})";
+    static constexpr std::uint32_t saves = 0;
+    template <class T>
+    static T f(T x, T) {
+        using std::exp;
+        // Two branches so e^(-x) never overflows: for x < 0 use e^x / (1 + e^x).
+        if (x >= T(0)) return T(1) / (T(1) + exp(-x));
+        const T e = exp(x);
+        return e / (T(1) + e);
+    }
+    template <class G, class C>
+    static G d(const G& g, const G&, const G& s, C) {
+        return g * s * (1 - s);  // s' = s(1-s)
+    }
+};
 
-Tensor tanh(const Tensor& a, const CallSite&) {
-    return unary(
-        "tanh", a, [](auto x) { return std::tanh(x); },
-        [](auto g, auto, auto t) { return g * (decltype(t)(1) - t * t); });  // 1 - tanh^2
-}
+struct Tanh : ElementwiseOp {
+    static constexpr const char* name = "tanh";
+    static constexpr const char* local = "1 - {y}^2";
+    static constexpr std::uint32_t saves = 0;
+    template <class T>
+    static T f(T x, T) {
+        using std::tanh;
+        return tanh(x);
+    }
+    template <class G, class C>
+    static G d(const G& g, const G&, const G& t, C) {
+        return g * (1 - t * t);  // 1 - tanh^2
+    }
+};
 
-Tensor relu(const Tensor& a, const CallSite&) {
-    return unary(
-        "relu", a,
-        [](auto x) {
-            using T = decltype(x);
-            return (x > T(0) || x != x) ? x : T(0);  // NaN propagates (x != x)
-        },
-        // NOTE: relu'(0) := 0, as PyTorch
-        [](auto g, auto x, auto) { return x > decltype(x)(0) ? g : decltype(x)(0); });
-}
+struct Relu : ElementwiseOp {
+    static constexpr const char* name = "relu";
+    static constexpr const char* local = "[{a} > 0]";
+    template <class T>
+    static T f(T x, T) {
+        return (x > T(0) || x != x) ? x : T(0);  // NaN propagates (x != x)
+    }
+    // NOTE: relu'(0) := 0, as PyTorch
+    template <class G, class C>
+    static G d(const G& g, const G& x, const G&, C) {
+        return rule::times_positive(x, g);
+    }
+};
 
-Tensor step(const Tensor& a, const CallSite&) {
-    return unary(
-        "step", a,
-        [](auto x) {
-            using T = decltype(x);
-            return x != x ? x : (x >= T(0) ? T(1) : T(-1));  // g(z) = 1 if z >= 0 else -1
-        },
-        // Both pieces are constant: g'(z) = 0 everywhere (undefined at 0; taken as 0).
-        [](auto, auto x, auto) { return decltype(x)(0); });
-}
+struct Step : ElementwiseOp {
+    static constexpr const char* name = "step";
+    static constexpr const char* local = "0";
+    static constexpr std::uint32_t saves = 0;
+    template <class T>
+    static T f(T x, T) {
+        return x != x ? x : (x >= T(0) ? T(1) : T(-1));  // g(z) = 1 if z >= 0 else -1
+    }
+    // Both pieces are constant: g'(z) = 0 everywhere (undefined at 0; taken as 0).
+    template <class G, class C>
+    static G d(const G& g, const G&, const G&, C) {
+        return rule::zero_like(g);
+    }
+};
+
+}  // namespace
+
+Tensor sigmoid(const Tensor& a, const CallSite&) { return unary_op<Sigmoid>(a); }
+Tensor tanh(const Tensor& a, const CallSite&) { return unary_op<Tanh>(a); }
+Tensor relu(const Tensor& a, const CallSite&) { return unary_op<Relu>(a); }
+Tensor step(const Tensor& a, const CallSite&) { return unary_op<Step>(a); }
 
 namespace {
 
@@ -101,70 +128,52 @@ void softmax_forward(const T* x, T* y, const AxisView& v, bool log) {
     }
 }
 
+// dx = y (g - sum(g y, axis))
+TensorGrads softmax_rule(const OpContext& ctx, const Tensor& grad) {
+    const int axis = ctx.params<int>();
+    const Tensor& y = ctx.output();
+    return TensorGrads(y * (grad - sum(grad * y, {axis}, /*keepdims=*/true)));
+}
+const OpDef kSoftmax = [] {
+    OpDef d{};
+    d.name = "softmax";
+    d.backward = &softmax_rule;
+    d.saves = 0;  // reads its output only
+    return d;
+}();
+
+// dx = g - softmax(x) sum(g, axis), with softmax(x) = e^y
+TensorGrads log_softmax_rule(const OpContext& ctx, const Tensor& grad) {
+    const int axis = ctx.params<int>();
+    return TensorGrads(grad - exp(ctx.output()) * sum(grad, {axis}, /*keepdims=*/true));
+}
+const OpDef kLogSoftmax = [] {
+    OpDef d{};
+    d.name = "log_softmax";
+    d.backward = &log_softmax_rule;
+    d.saves = 0;
+    return d;
+}();
+
+Tensor softmax_family(const OpDef& def, const Tensor& a, int axis, bool log) {
+    detail::check_defined(def.name, a);
+    const AxisView v = axis_view(def.name, a.shape(), axis);
+    Array y = Array::empty(a.dtype(), a.shape());
+    dispatch(a.dtype(), [&](auto t) {
+        using T = decltype(t);
+        softmax_forward(a.value().data<T>(), y.data<T>(), v, log);
+    });
+    return record(def, std::move(y), {&a}, static_cast<int>(v.axis));
+}
+
 }  // namespace
 
 Tensor softmax(const Tensor& a, int axis, const CallSite&) {
-    detail::check_defined("softmax", a);
-    const AxisView v = axis_view("softmax", a.shape(), axis);
-    Array y = Array::empty(a.dtype(), a.shape());
-    dispatch(a.dtype(), [&](auto t) {
-        using T = decltype(t);
-        softmax_forward(a.value().data<T>(), y.data<T>(), v, /*log=*/false);
-    });
-    return from_op("softmax", std::move(y), a, [v](const Node& self, const Array& grad) {
-        // dx_j = y_j (g_j - sum_k g_k y_k)
-        Array dx = Array::empty(grad.dtype(), grad.shape());
-        dispatch(grad.dtype(), [&](auto t) {
-            using T = decltype(t);
-            const T *g = grad.data<T>(), *s = self.value().data<T>();
-            T* d = dx.data<T>();
-            for (std::size_t o = 0; o < v.outer; ++o) {
-                for (std::size_t i = 0; i < v.inner; ++i) {
-                    const std::size_t base = o * v.n * v.inner + i;
-                    double dot = 0;
-                    for (std::size_t j = 0; j < v.n; ++j) {
-                        dot += double(g[base + j * v.inner]) * s[base + j * v.inner];
-                    }
-                    for (std::size_t j = 0; j < v.n; ++j) {
-                        const std::size_t k = base + j * v.inner;
-                        d[k] = static_cast<T>(s[k] * (g[k] - dot));
-                    }
-                }
-            }
-        });
-        return Grads(std::move(dx));
-    });
+    return softmax_family(kSoftmax, a, axis, /*log=*/false);
 }
 
 Tensor log_softmax(const Tensor& a, int axis, const CallSite&) {
-    detail::check_defined("log_softmax", a);
-    const AxisView v = axis_view("log_softmax", a.shape(), axis);
-    Array y = Array::empty(a.dtype(), a.shape());
-    dispatch(a.dtype(), [&](auto t) {
-        using T = decltype(t);
-        softmax_forward(a.value().data<T>(), y.data<T>(), v, /*log=*/true);
-    });
-    return from_op("log_softmax", std::move(y), a, [v](const Node& self, const Array& grad) {
-        // dx_j = g_j - softmax_j * sum_k g_k, with softmax_j = e^(y_j)
-        Array dx = Array::empty(grad.dtype(), grad.shape());
-        dispatch(grad.dtype(), [&](auto t) {
-            using T = decltype(t);
-            const T *g = grad.data<T>(), *s = self.value().data<T>();
-            T* d = dx.data<T>();
-            for (std::size_t o = 0; o < v.outer; ++o) {
-                for (std::size_t i = 0; i < v.inner; ++i) {
-                    const std::size_t base = o * v.n * v.inner + i;
-                    double gs = 0;
-                    for (std::size_t j = 0; j < v.n; ++j) gs += g[base + j * v.inner];
-                    for (std::size_t j = 0; j < v.n; ++j) {
-                        const std::size_t k = base + j * v.inner;
-                        d[k] = static_cast<T>(g[k] - std::exp(double(s[k])) * gs);
-                    }
-                }
-            }
-        });
-        return Grads(std::move(dx));
-    });
+    return softmax_family(kLogSoftmax, a, axis, /*log=*/true);
 }
 
 }  // namespace xgrad

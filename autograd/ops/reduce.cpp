@@ -5,8 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "autograd/op_helpers.h"
-#include "autograd/ops.h"
+#include "autograd/op.h"
 #include "autograd/parallel.h"
 
 namespace xgrad {
@@ -178,20 +177,33 @@ Shape keepdims_shape(const Shape& s, const std::vector<std::size_t>& axes) {
     return k;
 }
 
-// grad of shape `reduced` (keepdims or not) spread over `full`, times `scale`.
-Array spread(const Array& grad, const Shape& keep, const Shape& full, double scale) {
-    const Array g = grad.reshaped(keep);
-    return dispatch(grad.dtype(), [&](auto t) {
-        using T = decltype(t);
-        const T c = static_cast<T>(scale);
-        return kernels::map<T>(
-            full, [c](T x) { return x * c; }, g);
-    });
+struct ReduceParams {
+    Shape keep;    // the input's shape with the reduced axes as 1
+    double scale;  // 1 for sum, 1/count for mean
+};
+
+// d sum / dx = 1 for every summed element; mean scales by 1/count: the gradient spread back.
+TensorGrads reduce_rule(const OpContext& ctx, const Tensor& grad) {
+    const ReduceParams& p = ctx.params<ReduceParams>();
+    Tensor spread = expand_to(reshape(grad, p.keep), ctx.input(0).shape());
+    if (p.scale != 1.0) spread = spread * p.scale;
+    return TensorGrads(std::move(spread));
 }
 
-Tensor reduce(const char* op, const Tensor& a, std::vector<std::size_t> axes, bool keepdims,
-              bool mean) {
-    detail::check_defined(op, a);
+constexpr OpDef reduce_def(const char* name, const char* local) {
+    OpDef d{};
+    d.name = name;
+    d.backward = &reduce_rule;
+    d.saves = 0;  // only shapes
+    d.local[0] = local;
+    d.destroy_params = destroy_params_of<ReduceParams>();
+    return d;
+}
+const OpDef kSum = reduce_def("sum", "1");
+const OpDef kMean = reduce_def("mean", "1/n");
+
+Tensor reduce(const OpDef& def, const Tensor& a, const std::vector<std::size_t>& axes,
+              bool keepdims, bool mean) {
     const Shape& s = a.shape();
     std::size_t count = 1;
     for (std::size_t ax : axes) count *= s[ax];
@@ -207,11 +219,7 @@ Tensor reduce(const char* op, const Tensor& a, std::vector<std::size_t> axes, bo
             }
         });
     }
-    Shape keep = keepdims_shape(s, axes);
-    return from_op(op, std::move(y), a, [keep, scale](const Node& self, const Array& grad) {
-        // d sum / dx = 1 for every summed element; mean scales by 1/count.
-        return Grads(spread(grad, keep, self.input(0).shape(), scale));
-    });
+    return record(def, std::move(y), {&a}, ReduceParams{keepdims_shape(s, axes), scale});
 }
 
 std::vector<std::size_t> all_axes(const Tensor& a) {
@@ -220,23 +228,102 @@ std::vector<std::size_t> all_axes(const Tensor& a) {
     return axes;
 }
 
+// ---- max along an axis ----
+
+struct MaxParams {
+    Shape keep;
+    std::size_t axis;
+};
+
+// The slices of axis `ax` of shape s, seen as (outer, n, inner).
+struct Slices {
+    std::size_t outer = 1, n = 1, inner = 1;
+    Slices(const Shape& s, std::size_t ax) : n(s[ax]) {
+        for (std::size_t d = 0; d < s.size(); ++d) {
+            if (d < ax) outer *= s[d];
+            if (d > ax) inner *= s[d];
+        }
+    }
+};
+
+// argmax[o * inner + i]: the first maximal j of slice (o, i); NaN counts as the maximum.
+std::vector<std::size_t> argmax_along(const Array& x, const Slices& v) {
+    std::vector<std::size_t> arg(v.outer * v.inner);
+    dispatch(x.dtype(), [&](auto t) {
+        using T = decltype(t);
+        const T* p = x.data<T>();
+        for (std::size_t o = 0; o < v.outer; ++o) {
+            for (std::size_t i = 0; i < v.inner; ++i) {
+                const T* q = p + o * v.n * v.inner + i;
+                std::size_t best = 0;
+                for (std::size_t j = 1; j < v.n && q[best * v.inner] == q[best * v.inner]; ++j) {
+                    if (q[j * v.inner] > q[best * v.inner] || q[j * v.inner] != q[j * v.inner]) {
+                        best = j;
+                    }
+                }
+                arg[o * v.inner + i] = best;
+            }
+        }
+    });
+    return arg;
+}
+
+// d max / dx_j = 1 for the (first) maximal j of each slice, else 0: the gradient spread back
+// through a constant one-hot mask.
+TensorGrads max_rule(const OpContext& ctx, const Tensor& grad) {
+    const MaxParams& p = ctx.params<MaxParams>();
+    const Array& x = ctx.input(0).value();
+    const Slices v(x.shape(), p.axis);
+    const std::vector<std::size_t> best = argmax_along(x, v);
+    Array mask(x.dtype(), x.shape());
+    for (std::size_t o = 0; o < v.outer; ++o) {
+        for (std::size_t i = 0; i < v.inner; ++i) {
+            mask.set((o * v.n + best[o * v.inner + i]) * v.inner + i, 1.0);
+        }
+    }
+    return TensorGrads(expand_to(reshape(grad, p.keep), x.shape()) * Tensor(std::move(mask)));
+}
+const OpDef kMax = [] {
+    OpDef d{};
+    d.name = "max";
+    d.backward = &max_rule;
+    d.destroy_params = destroy_params_of<MaxParams>();
+    return d;
+}();
+
+// d(sum_k x_k)/dx_k = 1 for every term
+TensorGrads add_n_rule(const OpContext& ctx, const Tensor& grad) {
+    TensorGrads gs = TensorGrads::sized(ctx.num_inputs());
+    for (std::size_t k = 0; k < gs.size(); ++k) {
+        if (ctx.needs_grad(k)) gs[k] = grad;
+    }
+    return gs;
+}
+const OpDef kAddN = [] {
+    OpDef d{};
+    d.name = "add_n";
+    d.backward = &add_n_rule;
+    d.saves = 0;
+    return d;
+}();
+
 }  // namespace
 
 Tensor sum(const Tensor& a, const CallSite&) {
     detail::check_defined("sum", a);
-    return reduce("sum", a, all_axes(a), false, false);
+    return reduce(kSum, a, all_axes(a), false, false);
 }
 Tensor sum(const Tensor& a, const std::vector<int>& axes, bool keepdims, const CallSite&) {
     detail::check_defined("sum", a);
-    return reduce("sum", a, normalize_axes("sum", a.shape(), axes), keepdims, false);
+    return reduce(kSum, a, normalize_axes("sum", a.shape(), axes), keepdims, false);
 }
 Tensor mean(const Tensor& a, const CallSite&) {
     detail::check_defined("mean", a);
-    return reduce("mean", a, all_axes(a), false, true);
+    return reduce(kMean, a, all_axes(a), false, true);
 }
 Tensor mean(const Tensor& a, const std::vector<int>& axes, bool keepdims, const CallSite&) {
     detail::check_defined("mean", a);
-    return reduce("mean", a, normalize_axes("mean", a.shape(), axes), keepdims, true);
+    return reduce(kMean, a, normalize_axes("mean", a.shape(), axes), keepdims, true);
 }
 
 Tensor max(const Tensor& a, int axis, bool keepdims, const CallSite&) {
@@ -247,41 +334,17 @@ Tensor max(const Tensor& a, int axis, bool keepdims, const CallSite&) {
         throw std::invalid_argument("max: cannot reduce over an empty axis (axis " +
                                     std::to_string(axis) + " of shape " + s.str() + ")");
     }
-    std::size_t outer = 1, n = s[ax], inner = 1;
-    for (std::size_t d = 0; d < s.size(); ++d) {
-        if (d < ax) outer *= s[d];
-        if (d > ax) inner *= s[d];
-    }
-    // argmax[o * inner + i]: the first maximal j of slice (o, i); NaN counts as the maximum.
-    auto argmax = [outer, n, inner](const Array& x) {
-        std::vector<std::size_t> arg(outer * inner);
-        dispatch(x.dtype(), [&](auto t) {
-            using T = decltype(t);
-            const T* p = x.data<T>();
-            for (std::size_t o = 0; o < outer; ++o) {
-                for (std::size_t i = 0; i < inner; ++i) {
-                    const T* q = p + o * n * inner + i;
-                    std::size_t best = 0;
-                    for (std::size_t j = 1; j < n && q[best * inner] == q[best * inner]; ++j) {
-                        if (q[j * inner] > q[best * inner] || q[j * inner] != q[j * inner])
-                            best = j;
-                    }
-                    arg[o * inner + i] = best;
-                }
-            }
-        });
-        return arg;
-    };
-    const std::vector<std::size_t> arg = argmax(a.value());
-    Shape out_shape = keepdims_shape(s, {ax});
-    Array y = Array::empty(a.dtype(), out_shape);
+    const Slices v(s, ax);
+    const std::vector<std::size_t> arg = argmax_along(a.value(), v);
+    Shape keep = keepdims_shape(s, {ax});
+    Array y = Array::empty(a.dtype(), keep);
     dispatch(a.dtype(), [&](auto t) {
         using T = decltype(t);
         const T* p = a.value().data<T>();
         T* q = y.data<T>();
-        for (std::size_t o = 0; o < outer; ++o) {
-            for (std::size_t i = 0; i < inner; ++i) {
-                q[o * inner + i] = p[(o * n + arg[o * inner + i]) * inner + i];
+        for (std::size_t o = 0; o < v.outer; ++o) {
+            for (std::size_t i = 0; i < v.inner; ++i) {
+                q[o * v.inner + i] = p[(o * v.n + arg[o * v.inner + i]) * v.inner + i];
             }
         }
     });
@@ -292,30 +355,13 @@ Tensor max(const Tensor& a, int axis, bool keepdims, const CallSite&) {
         }
         y = std::move(y).reshaped(Shape(dims));
     }
-    return from_op("max", std::move(y), a,
-                   [argmax, outer, n, inner](const Node& self, const Array& grad) {
-                       // d max / dx_j = 1 for the (first) maximal j of each slice, else 0.
-                       const Array& x = self.input(0);
-                       const std::vector<std::size_t> best = argmax(x);
-                       Array dx(x.dtype(), x.shape());
-                       dispatch(x.dtype(), [&](auto t) {
-                           using T = decltype(t);
-                           const T* g = grad.data<T>();
-                           T* d = dx.data<T>();
-                           for (std::size_t o = 0; o < outer; ++o) {
-                               for (std::size_t i = 0; i < inner; ++i) {
-                                   d[(o * n + best[o * inner + i]) * inner + i] = g[o * inner + i];
-                               }
-                           }
-                       });
-                       return Grads(std::move(dx));
-                   });
+    return record(kMax, std::move(y), {&a}, MaxParams{std::move(keep), ax});
 }
 
 Tensor add_n(const std::vector<Tensor>& terms, const CallSite&) {
     if (terms.empty()) throw std::invalid_argument("add_n: needs at least one term (got 0)");
     for (std::size_t i = 0; i < terms.size(); ++i) {
-        detail::check_defined("add_n", terms[i]);
+        detail::check_defined("add_n", terms[i], ("term " + std::to_string(i)).c_str());
         detail::check_same_dtype("add_n", terms[0], terms[i]);
         if (terms[i].shape() != terms[0].shape()) {
             throw std::invalid_argument("add_n: shapes differ (got " + terms[0].shape().str() +
@@ -333,14 +379,7 @@ Tensor add_n(const std::vector<Tensor>& terms, const CallSite&) {
             for (std::size_t i = 0; i < n; ++i) p[i] += q[i];
         }
     });
-    return from_op("add_n", std::move(y), terms, [](const Node& self, const Array& grad) {
-        // d(sum_k x_k)/dx_k = 1 for every term
-        std::vector<Array> gs(self.num_inputs());
-        for (std::size_t k = 0; k < gs.size(); ++k) {
-            if (self.needs_grad(k)) gs[k] = grad;
-        }
-        return Grads(std::move(gs));
-    });
+    return record(kAddN, std::move(y), terms);
 }
 
 }  // namespace xgrad

@@ -3,8 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "autograd/op_helpers.h"
-#include "autograd/ops.h"
+#include "autograd/op.h"
 
 namespace xgrad {
 
@@ -30,6 +29,51 @@ Array transposed(const Array& in) {
     });
     return out;
 }
+TensorGrads transpose_rule(const OpContext&, const Tensor& grad) {
+    return TensorGrads(transpose(grad));  // (A^T)^T = A
+}
+const OpDef kTranspose = [] {
+    OpDef d{};
+    d.name = "transpose";
+    d.backward = &transpose_rule;
+    d.saves = 0;
+    return d;
+}();
+
+TensorGrads reshape_rule(const OpContext& ctx, const Tensor& grad) {
+    return TensorGrads(reshape(grad, ctx.input(0).shape()));
+}
+const OpDef kReshape = [] {
+    OpDef d{};
+    d.name = "reshape";
+    d.backward = &reshape_rule;
+    d.saves = 0;
+    return d;
+}();
+
+// sum_to and expand_to are each other's derivative.
+TensorGrads sum_to_rule(const OpContext& ctx, const Tensor& grad) {
+    return TensorGrads(expand_to(grad, ctx.input(0).shape()));
+}
+const OpDef kSumTo = [] {
+    OpDef d{};
+    d.name = "sum_to";
+    d.backward = &sum_to_rule;
+    d.saves = 0;
+    return d;
+}();
+
+TensorGrads expand_to_rule(const OpContext& ctx, const Tensor& grad) {
+    return TensorGrads(sum_to(grad, ctx.input(0).shape()));
+}
+const OpDef kExpandTo = [] {
+    OpDef d{};
+    d.name = "expand";
+    d.backward = &expand_to_rule;
+    d.saves = 0;
+    return d;
+}();
+
 }  // namespace
 
 Tensor transpose(const Tensor& a, const CallSite&) {
@@ -39,9 +83,7 @@ Tensor transpose(const Tensor& a, const CallSite&) {
         throw std::invalid_argument("transpose: expects a 2-D tensor (got " + a.shape().str() +
                                     ")");
     }
-    return from_op("transpose", transposed(a.value()), a, [](const Node&, const Array& grad) {
-        return Grads(transposed(grad));  // (A^T)^T = A
-    });
+    return record(kTranspose, transposed(a.value()), {&a});
 }
 
 Tensor reshape(const Tensor& a, Shape shape, const CallSite&) {
@@ -51,10 +93,35 @@ Tensor reshape(const Tensor& a, Shape shape, const CallSite&) {
                                     " with " + std::to_string(a.numel()) + " elements, asked for " +
                                     shape.str() + ")");
     }
-    return from_op("reshape", a.value().reshaped(std::move(shape)), a,
-                   [](const Node& self, const Array& grad) {
-                       return Grads(grad.reshaped(self.input(0).shape()));
-                   });
+    return record(kReshape, a.value().reshaped(std::move(shape)), {&a});
+}
+
+Tensor sum_to(const Tensor& g, const Shape& shape) {
+    detail::check_defined("sum_to", g);
+    if (g.shape() == shape) return g;
+    Array out;
+    if (!kernels::sum_to(g.value(), shape, out)) {
+        throw std::invalid_argument("sum_to: shape " + shape.str() +
+                                    " does not broadcast to the gradient's shape (got " +
+                                    g.shape().str() + ")");
+    }
+    return record(kSumTo, std::move(out), {&g});
+}
+
+Tensor expand_to(const Tensor& x, const Shape& shape) {
+    detail::check_defined("expand", x);
+    if (x.shape() == shape) return x;
+    const Shape b = broadcast_shapes("expand", x.shape(), shape);
+    if (b != shape) {
+        throw std::invalid_argument("expand: cannot expand shape " + x.shape().str() + " to " +
+                                    shape.str());
+    }
+    Array out = dispatch(x.dtype(), [&](auto t) {
+        using T = decltype(t);
+        return kernels::map<T>(
+            shape, [](T v) { return v; }, x.value());
+    });
+    return record(kExpandTo, std::move(out), {&x});
 }
 
 }  // namespace xgrad

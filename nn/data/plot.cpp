@@ -11,7 +11,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "autograd/debug.h"
+#include "autograd/debug/graph_export.h"
 #include "nn/data/file_util.h"
 
 extern char** environ;
@@ -93,7 +93,7 @@ std::string svg(const std::vector<EpochMetrics>& rows, const std::string& title)
     s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
     if (!title.empty()) {
         s += "<text x=\"" + num(kW / 2) + "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" +
-             xgrad::detail::escape_xml(title) + "</text>\n";
+             xgrad::escape_xml(title) + "</text>\n";
     }
     for (int p = 0; p < 2; ++p) {
         const Panel& panel = kPanels[p];

@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "nn/detail/grad_access.h"
 
 namespace xgrad::nn::optim {
 
@@ -41,13 +40,17 @@ void Adam::step() {
         Tensor p = params()[i];
         dispatch(p.dtype(), [&](auto tag) {
             using T = decltype(tag);
-            const T* g = detail::grad_data<T>(p);
+            if (!p.requires_grad()) return;  // frozen: skipped
+            // Holds the gradient's lock for the update: a backward of another thread into the
+            // same parameter waits (shared parameters, README "Threads").
+            GradRef grad = p.mutable_grad();
+            const T* g = grad.data<T>();
             if (g == nullptr) return;  // no gradient: skipped
             if (buffer(i, 0) == nullptr) {
                 for (std::size_t b = 0; b < 3; ++b) create_buffer(i, b);
             }
-            Array& step = buffer(i, 0)->mutable_value();
-            const double t = step.item() + 1;
+            MutableValue step = buffer(i, 0)->mutable_value();
+            const double t = step.at(0) + 1;
             step.set(0, t);
             T* w = p.mutable_value().data<T>();
             T* m = buffer(i, 1)->mutable_value().data<T>();

@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 
-#include "nn/detail/grad_access.h"
 
 namespace xgrad::nn::optim {
 
@@ -37,7 +36,11 @@ void SGD::step() {
         Tensor p = params()[i];
         dispatch(p.dtype(), [&](auto tag) {
             using T = decltype(tag);
-            const T* g = detail::grad_data<T>(p);
+            if (!p.requires_grad()) return;  // frozen: skipped
+            // Holds the gradient's lock for the update: a backward of another thread into the
+            // same parameter waits (shared parameters, README "Threads").
+            GradRef grad = p.mutable_grad();
+            const T* g = grad.data<T>();
             if (g == nullptr) return;  // no gradient: skipped
             T* w = p.mutable_value().data<T>();
             const std::size_t n = p.numel();

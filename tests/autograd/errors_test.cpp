@@ -129,21 +129,24 @@ TEST(Errors, AxisOutOfRange) {
 TEST(Errors, UndefinedTensors) {
     const Tensor u;
     const Tensor x = zeros({2}, f64, true);
-    EXPECT_THROW_MSG(add(u, x), std::invalid_argument, "add: undefined tensor");
-    EXPECT_THROW_MSG(x * u, std::invalid_argument, "mul: undefined tensor");
-    EXPECT_THROW_MSG(2.0 * u, std::invalid_argument, "undefined tensor");
-    EXPECT_THROW_MSG(exp(u), std::invalid_argument, "exp: undefined tensor");
-    EXPECT_THROW_MSG(sum(u), std::invalid_argument, "sum: undefined tensor");
-    EXPECT_THROW_MSG(max(u, 0), std::invalid_argument, "max: undefined tensor");
-    EXPECT_THROW_MSG(softmax(u), std::invalid_argument, "softmax: undefined tensor");
-    EXPECT_THROW_MSG(matmul(x, u), std::invalid_argument, "matmul: undefined tensor");
-    EXPECT_THROW_MSG(reshape(u, {1}), std::invalid_argument, "reshape: undefined tensor");
-    EXPECT_THROW_MSG(to(u, f32), std::invalid_argument, "to: undefined tensor");
-    EXPECT_THROW_MSG(add_n({x, u}), std::invalid_argument, "add_n: undefined tensor");
+    // The message names the operand.
+    EXPECT_THROW_MSG(add(u, x), std::invalid_argument, "add: input 0 is an undefined tensor");
+    EXPECT_THROW_MSG(x * u, std::invalid_argument, "mul: input 1 is an undefined tensor");
+    EXPECT_THROW_MSG(2.0 * u, std::invalid_argument, "mul: input is an undefined tensor");
+    EXPECT_THROW_MSG(exp(u), std::invalid_argument, "exp: input is an undefined tensor");
+    EXPECT_THROW_MSG(sum(u), std::invalid_argument, "sum: input is an undefined tensor");
+    EXPECT_THROW_MSG(max(u, 0), std::invalid_argument, "max: input is an undefined tensor");
+    EXPECT_THROW_MSG(softmax(u), std::invalid_argument, "softmax: input is an undefined tensor");
+    EXPECT_THROW_MSG(matmul(x, u), std::invalid_argument, "matmul: input 1 is an undefined");
+    EXPECT_THROW_MSG(reshape(u, {1}), std::invalid_argument, "reshape: input is an undefined");
+    EXPECT_THROW_MSG(to(u, f32), std::invalid_argument, "to: input is an undefined tensor");
+    EXPECT_THROW_MSG(add_n({x, u}), std::invalid_argument, "add_n: term 1 is an undefined");
     EXPECT_THROW_MSG(u.backward(), std::logic_error, "backward: undefined tensor");
     EXPECT_THROW_MSG(u.grad(), std::logic_error, "grad: undefined tensor");
     EXPECT_THROW_MSG(u.value(), std::logic_error, "value: undefined tensor");
-    EXPECT_THROW_MSG((x * 2.0).backward(u), std::logic_error, "backward seed: undefined tensor");
+    // An undefined seed means 1, which a two-element output cannot take.
+    EXPECT_THROW_MSG((x * 2.0).backward(u), std::invalid_argument, "backward: a seed is needed",
+                     "(2)");
     EXPECT_FALSE(u.defined());
     EXPECT_EQ(u.str(), "Tensor(undefined)");
 }

@@ -1,7 +1,7 @@
 // Graphviz DOT export: a breadth-first walk from the root (no recursion), HTML-like labels with
 // the value in green and the gradient in red, and rendering through the `dot` program.
 
-#include "autograd/graph_export.h"
+#include "autograd/debug/graph_export.h"
 
 #include <spawn.h>
 #include <sys/wait.h>
@@ -19,7 +19,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "autograd/debug.h"
+#include "autograd/debug/format.h"
 
 extern char** environ;
 
@@ -49,7 +49,7 @@ std::string label(const Node* n, const DotOptions& o) {
         }
         title = name.empty() ? op : name + " (" + op + ")";
     }
-    std::string s = "<<b>" + detail::escape_xml(title) + "</b>";
+    std::string s = "<<b>" + escape_xml(title) + "</b>";
     if (o.show_shapes) {
         std::string kind = leaf ? (n->requires_grad() ? "parameter " : "constant ") : "";
         if (!leaf && !name.empty()) kind.clear();
@@ -58,17 +58,17 @@ std::string label(const Node* n, const DotOptions& o) {
     }
     if (o.show_values) {
         s += "<br/><font color=\"" + std::string(kGreen) + "\">" +
-             detail::escape_xml(detail::format_array(n->value(), o.max_values, o.precision)) +
+             escape_xml(detail::format_array(n->value(), o.max_values, o.precision)) +
              "</font>";
     }
     // A kept gradient: leaves after backward, interior nodes marked retain_grad.
-    const bool kept = leaf || (n->flags_ & Node::kRetainGrad);
-    if (o.show_grads && kept && n->has_grad_) {
+    const bool kept = leaf || n->retains_grad();
+    if (o.show_grads && kept && n->has_grad()) {
         s += "<br/><font color=\"" + std::string(kRed) + "\">grad " +
-             detail::escape_xml(detail::format_array(n->grad_copy(), o.max_values, o.precision)) +
+             escape_xml(detail::format_array(n->grad_value(), o.max_values, o.precision)) +
              "</font>";
     }
-    if (n->flags_ & Node::kReleased) {
+    if (n->released()) {
         s += "<br/><font point-size=\"9\" color=\"gray35\"><i>inputs freed by backward; "
              "use backward(true)</i></font>";
     }
@@ -103,7 +103,7 @@ std::string to_dot(const Tensor& root_tensor, const DotOptions& options) {
         const Node* n = queue.front();
         queue.pop_front();
         Node* const* in = n->inputs();
-        for (std::uint32_t i = 0; i < n->n_inputs_; ++i) {
+        for (std::uint32_t i = 0; i < n->num_inputs(); ++i) {
             if (id.emplace(in[i], order.size()).second) {
                 order.push_back(in[i]);
                 queue.push_back(in[i]);
@@ -120,7 +120,7 @@ std::string to_dot(const Tensor& root_tensor, const DotOptions& options) {
        << "  edge [color=gray40, arrowsize=0.7];\n";
     if (!options.title.empty()) {
         os << "  labelloc=t;\n  fontname=\"Helvetica\";\n  label=<<b>"
-           << detail::escape_xml(options.title) << "</b>>;\n";
+           << escape_xml(options.title) << "</b>>;\n";
     }
     for (std::size_t k = 0; k < drawn; ++k) {
         const Node* n = order[k];
@@ -131,7 +131,7 @@ std::string to_dot(const Tensor& root_tensor, const DotOptions& options) {
         const Node* n = order[k];
         Node* const* in = n->inputs();
         bool linked_more = false;
-        for (std::uint32_t i = 0; i < n->n_inputs_; ++i) {
+        for (std::uint32_t i = 0; i < n->num_inputs(); ++i) {
             const std::size_t from = id.at(in[i]);
             if (from < drawn) {
                 os << "  n" << from << " -> n" << k << ";\n";
@@ -156,9 +156,9 @@ void retain_grads(const Tensor& root_tensor) {
     while (!stack.empty()) {
         Node* n = stack.back();
         stack.pop_back();
-        if (!n->is_leaf() && n->requires_grad()) n->flags_ |= Node::kRetainGrad;
+        if (!n->is_leaf() && n->requires_grad()) n->mark_retain_grad();
         Node* const* in = n->inputs();
-        for (std::uint32_t i = 0; i < n->n_inputs_; ++i) {
+        for (std::uint32_t i = 0; i < n->num_inputs(); ++i) {
             if (seen.insert(in[i]).second) stack.push_back(in[i]);
         }
     }

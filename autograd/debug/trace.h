@@ -2,6 +2,7 @@
 // Backward trace: the chain rule as backward applies it, written out with the numbers.
 
 #include <iosfwd>
+#include <memory>
 
 namespace xgrad {
 
@@ -32,8 +33,8 @@ public:
     BackwardTraceGuard& operator=(const BackwardTraceGuard&) = delete;
 
 private:
-    std::ostream* previous_os_;
-    int previous_precision_;
+    struct State;  // the trace observer and its registration
+    std::unique_ptr<State> state_;
 };
 
 }  // namespace xgrad

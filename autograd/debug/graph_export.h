@@ -56,4 +56,8 @@ void render_dot(const std::string& dot, const std::string& path);
 /// otherwise rendered as render_dot does.
 void save_graph(const Tensor& root, const std::string& path, const DotOptions& options = {});
 
+/// `s` with &, <, > and " escaped: for Graphviz HTML labels and SVG text (the DOT export and
+/// xgrad::data's SVG plots).
+std::string escape_xml(const std::string& s);
+
 }  // namespace xgrad

@@ -4,7 +4,7 @@
 // and the end gives each parameter's gradient as a sum over paths of products of local
 // derivatives, root to leaf, as the course's solutions write them.
 
-#include "autograd/trace.h"
+#include "autograd/debug/trace.h"
 
 #include <cctype>
 #include <cstring>
@@ -12,59 +12,21 @@
 #include <unordered_map>
 #include <vector>
 
-#include "autograd/debug.h"
+#include "autograd/debug/format.h"
 #include "autograd/kernels.h"
+#include "autograd/observer.h"
 
 namespace xgrad {
 
 namespace {
 
-thread_local std::ostream* t_os = nullptr;
-thread_local int t_precision = 6;
-
-// Local derivative d(out)/d(input i) of the element-wise ops of ops.h, written with {a}, {b}
-// (inputs) and {y} (output). "1" factors are left out of the expanded products.
-struct LocalRule {
-    const char* op;
-    const char* d0;
-    const char* d1;
-};
-constexpr LocalRule kElementwise[] = {
-    {"add", "1", "1"},
-    {"sub", "1", "-1"},
-    {"mul", "{b}", "{a}"},
-    {"div", "1/{b}", "-{a}/{b}^2"},
-    {"neg", "-1", nullptr},
-    {"pow", "d{y}/d{a}", nullptr},
-    {"exp", "{y}", nullptr},
-    {"log", "1/{a}", nullptr},
-    {"sqrt", "1/(2*{y})", nullptr},
-    {"abs", "sign({a})", nullptr},
-    {"square", "2*{a}", nullptr},
-    {"to", "1", nullptr},
-    {"sigmoid", "{y}(1 - {y})", nullptr},
-    {"tanh", "1 - {y}^2", nullptr},
-    {"relu", "[{a} > 0]", nullptr},
-    {"step", "0", nullptr},
-};
-// Ops with a one-element output, the only other case in which the trace shows local
-// derivatives: reductions (the same derivative for every element) and the dot product.
-constexpr LocalRule kReductions[] = {{"sum", "1", nullptr}, {"mean", "1/n", nullptr}};
-constexpr LocalRule kDot = {"matmul", "{b}", "{a}"};  // d(a.b)/da = b for 1-D a and b
-
-const LocalRule* find_rule(const Node& n, bool* elementwise) {
-    const char* op = n.op();
-    for (const LocalRule& r : kElementwise) {
-        if (std::strcmp(r.op, op) == 0) return *elementwise = true, &r;
-    }
-    *elementwise = false;
-    for (const LocalRule& r : kReductions) {
-        if (std::strcmp(r.op, op) == 0) return &r;
-    }
-    if (std::strcmp(op, kDot.op) == 0 && n.input(0).ndim() == 1 && n.input(1).ndim() == 1) {
-        return &kDot;
-    }
-    return nullptr;
+// The local derivative patterns come from the op's record (OpDef::local, with {a} {b} for the
+// inputs, {y} for the output, {c} for the op's scalar parameter). Element-wise ops always have
+// one; the others only where their output has one element (a reduction, a dot product).
+const char* local_pattern(const Node& n, std::size_t i) {
+    const OpDef& def = n.def();
+    if (def.local_of != nullptr) return def.local_of(n, i);
+    return i < 2 ? def.local[i] : nullptr;
 }
 
 // One local derivative in a chain-rule product: its symbol and, for one-element tensors, value.
@@ -128,13 +90,15 @@ std::string equalities(const std::vector<std::string>& parts) {
 }
 
 std::string substitute(const char* pattern, const std::vector<std::string>& inputs,
-                       const std::string& out) {
+                       const std::string& out, const std::string& scalar) {
     std::string s;
     for (const char* p = pattern; *p; ++p) {
         if (p[0] == '{' && p[1] && p[2] == '}') {
             const char k = p[1];
             if (k == 'y') {
                 s += operand(out);
+            } else if (k == 'c') {
+                s += scalar;
             } else {
                 const std::size_t i = static_cast<std::size_t>(k - 'a');
                 s += i < inputs.size() ? operand(inputs[i]) : "?";
@@ -207,45 +171,28 @@ struct Trace {
     std::string expression(const Node& n) {
         std::vector<std::string> in;
         for (std::size_t i = 0; i < n.num_inputs(); ++i) in.push_back(name(n.inputs()[i]));
-        const std::string op = n.op();
+        const OpDef& def = n.def();
         detail::FoldedScalar f;
         if (in.size() == 1 && detail::folded_scalar(n, f)) {
             return detail::folded_expression(f, operand(in[0]), precision);
         }
-        if (in.size() == 2 && (op == "add" || op == "sub" || op == "mul" || op == "div")) {
-            const char* sym = op == "add"   ? " + "
-                              : op == "sub" ? " - "
-                              : op == "mul" ? " * "
-                                            : " / ";
-            return operand(in[0]) + sym + operand(in[1]);
+        if (in.size() == 2 && def.infix != nullptr) {
+            return operand(in[0]) + def.infix + operand(in[1]);
         }
-        if (in.size() == 1 && op == "neg") return "-" + operand(in[0]);
-        std::string s = op + "(";
+        if (in.size() == 1 && def.prefix != nullptr) return def.prefix + operand(in[0]);
+        std::string s = std::string(def.name) + "(";
         for (std::size_t i = 0; i < in.size(); ++i) s += (i ? ", " : "") + in[i];
         return s + ")";
     }
 
-    std::string symbol(const Node& n, std::size_t i, const LocalRule* rule) {
-        detail::FoldedScalar f;
-        if (detail::folded_scalar(n, f)) {  // x (op) c or c (op) x: d/dx is 1, -1, c, 1/c, -c/x^2
-            const std::string c = detail::format_number(f.value, precision);
-            switch (f.op) {
-                case '+':
-                    return "1";
-                case '-':
-                    return f.scalar_left ? "-1" : "1";
-                case '*':
-                    return c;
-                default:
-                    return f.scalar_left ? "-" + c + "/" + operand(name(n.inputs()[0])) + "^2"
-                                         : "1/" + c;
-            }
-        }
-        const char* pattern = rule ? (i == 0 ? rule->d0 : rule->d1) : nullptr;
+    std::string symbol(const Node& n, std::size_t i, const char* pattern) {
         if (pattern == nullptr) return d(&n, n.inputs()[i]);
         std::vector<std::string> in;
         for (std::size_t k = 0; k < n.num_inputs(); ++k) in.push_back(name(n.inputs()[k]));
-        return substitute(pattern, in, name(&n));
+        detail::FoldedScalar f;
+        const std::string c =
+            detail::folded_scalar(n, f) ? detail::format_number(f.value, precision) : "";
+        return substitute(pattern, in, name(&n), c);
     }
 
     std::string term_symbols(const Term& t) {
@@ -277,28 +224,17 @@ struct Trace {
     }
 };
 
-thread_local Trace t_trace;
-
 }  // namespace
 
-BackwardTraceGuard::BackwardTraceGuard(std::ostream& os, int precision)
-    : previous_os_(t_os), previous_precision_(t_precision) {
-    t_os = &os;
-    t_precision = precision;
-}
-
-BackwardTraceGuard::~BackwardTraceGuard() {
-    t_os = previous_os_;
-    t_precision = previous_precision_;
-}
-
 namespace detail {
+/// The rule of `n` run on its fast path with upstream gradient `grad` (engine.cpp).
+Grads local_gradients(const Node& n, const Array& grad);
+}  // namespace detail
 
-bool trace_enabled() { return t_os != nullptr; }
+namespace {
 
-void trace_begin(const Node& root, const Array& seed) {
-    Trace& t = t_trace;
-    t.reset(t_os, t_precision, &root);
+void trace_begin(Trace& t, const Node& root, const Array& seed) {
+    t.reset(t.os, t.precision, &root);
     bool ones = true;
     for (std::size_t i = 0, n = seed.numel(); i < n; ++i) ones = ones && seed.at(i) == 1.0;
     t.unit_seed = ones && seed.numel() == 1;
@@ -307,38 +243,37 @@ void trace_begin(const Node& root, const Array& seed) {
           << t.d(&root, &root) << " = " << t.num(seed) << ")\n";
 }
 
-void trace_node(const Node& n, const Array& grad, Grads& grads) {
-    Trace& t = t_trace;
+void trace_node(Trace& t, const Node& n, const Array& grad, const Array* const* grads,
+                std::size_t n_grads) {
     std::ostream& os = *t.os;
     os << equalities({t.name(&n), t.expression(n), t.num(n.value())});
     if (n.value().ndim() > 0) os << "  shape " << n.value().shape().str();
     os << "\n";
 
-    bool elementwise = false;
-    const LocalRule* rule = find_rule(n, &elementwise);
-    // Local derivatives: the rule run once more with a gradient of ones gives the diagonal of
-    // the Jacobian of an element-wise op, and the gradient of an op with a one-element output.
+    const bool elementwise = n.def().elementwise;
+    // Local derivatives, from the op's record: its rule on a gradient of ones gives the diagonal
+    // of the Jacobian of an element-wise op, and the gradient of an op with a one-element output.
     const bool has_local = elementwise || n.value().numel() == 1;
     Grads local;
-    if (has_local) local = n.backward_(n, Array::full(grad.dtype(), grad.shape(), 1.0));
-    if (!elementwise && n.value().numel() != 1) rule = nullptr;
+    if (has_local) local = detail::local_gradients(n, Array::full(grad.dtype(), grad.shape(), 1.0));
 
     const bool at_root = &n == t.root && t.unit_seed;
     const std::string upstream = t.num(grad);
     Expr& source = t.exprs[&n];
     const std::vector<Term> source_terms = source.terms;
     const bool source_collapsed = source.collapsed;
-    for (std::size_t i = 0; i < grads.size(); ++i) {
+    for (std::size_t i = 0; i < n_grads; ++i) {
         const Node* in = n.inputs()[i];
-        if (!in->requires_grad() || !grads[i].defined()) continue;
-        const Array& g = grads[i];
+        if (!in->requires_grad() || grads[i] == nullptr) continue;
+        const Array& g = *grads[i];
         Array fitted = g;
         const bool broadcast = g.shape() != in->value().shape();
         if (broadcast) kernels::sum_to(g, in->value().shape(), fitted);
 
         Factor f;
         const bool local_ok = has_local && local.size() > i && local[i].defined();
-        f.symbol = local_ok ? t.symbol(n, i, rule) : t.d(&n, in);
+        const char* pattern = has_local ? local_pattern(n, i) : nullptr;
+        f.symbol = local_ok ? t.symbol(n, i, pattern) : t.d(&n, in);
         if (local_ok) {
             f.text = t.num(local[i]);
             f.scalar = local[i].numel() == 1 && grad.numel() == 1;
@@ -352,7 +287,7 @@ void trace_node(const Node& n, const Array& grad, Grads& grads) {
         if (broadcast) result += " (summed to shape " + in->value().shape().str() + ")";
         if (at_root && local_ok) {
             // A generic symbol at the root would only repeat the left-hand side.
-            parts = {rule ? f.symbol : "", f.text, result};
+            parts = {pattern ? f.symbol : "", f.text, result};
         } else if (local_ok) {
             parts = {product({t.d(t.root, &n), t.d(&n, in)}), product({upstream, f.symbol}),
                      product({upstream, f.text}), result};
@@ -392,8 +327,7 @@ void trace_node(const Node& n, const Array& grad, Grads& grads) {
     }
 }
 
-void trace_end() {
-    Trace& t = t_trace;
+void trace_end(Trace& t) {
     std::ostream& os = *t.os;
     if (!t.leaves.empty()) {
         os << "chain rule, one product per path from " << t.name(t.root) << ":\n";
@@ -412,6 +346,53 @@ void trace_end() {
     os.flush();
 }
 
-}  // namespace detail
+// The innermost live guard of this thread traces; an outer one waits until it ends.
+thread_local const void* t_active = nullptr;
+
+class TraceObserver : public GraphObserver {
+public:
+    TraceObserver(std::ostream& os, int precision) {
+        trace_.os = &os;
+        trace_.precision = precision;
+    }
+    void on_backward_begin(Node* const* roots, const Array* const* seeds, std::size_t n,
+                           bool) override {
+        if (t_active != this) return;
+        depth_ = depth_ + 1;
+        if (depth_ == 1 && n > 0) trace_begin(trace_, *roots[0], *seeds[0]);
+    }
+    void on_backward_node(const Node& node, const Array& grad, const Array* const* grads,
+                          std::size_t n) override {
+        if (t_active == this && depth_ == 1) trace_node(trace_, node, grad, grads, n);
+    }
+    void on_backward_end() override {
+        if (t_active != this || depth_ == 0) return;
+        if (--depth_ == 0) trace_end(trace_);
+    }
+
+private:
+    Trace trace_;
+    int depth_ = 0;  // a backward nested in a rule (a custom op's) is not traced
+};
+
+}  // namespace
+
+struct BackwardTraceGuard::State {
+    State(std::ostream& os, int precision) : observer(os, precision), registration(observer) {}
+    TraceObserver observer;
+    ObserverGuard registration;
+    const void* previous = nullptr;
+};
+
+BackwardTraceGuard::BackwardTraceGuard(std::ostream& os, int precision)
+    : state_(std::make_unique<State>(os, precision)) {
+    state_->previous = t_active;
+    t_active = &state_->observer;
+}
+
+BackwardTraceGuard::~BackwardTraceGuard() {
+    t_active = state_->previous;
+    state_.reset();
+}
 
 }  // namespace xgrad

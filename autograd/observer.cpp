@@ -1,0 +1,67 @@
+#include "autograd/observer.h"
+
+#include <algorithm>
+
+#include "autograd/node.h"
+
+namespace xgrad {
+
+namespace {
+thread_local ObserverList t_observers;
+}
+
+ObserverGuard::ObserverGuard(GraphObserver& observer) : observer_(&observer) {
+    t_observers.list.push_back(observer_);
+}
+
+ObserverGuard::~ObserverGuard() {
+    auto& l = t_observers.list;
+    auto it = std::find(l.rbegin(), l.rend(), observer_);
+    if (it != l.rend()) l.erase(std::next(it).base());
+}
+
+ObserverList* ObserverList::current() {
+    return t_observers.list.empty() ? nullptr : &t_observers;
+}
+
+bool ObserverList::wants_leaf_events() const {
+    for (GraphObserver* o : list) {
+        if (o->wants_leaf_events()) return true;
+    }
+    return false;
+}
+
+// Each event iterates over a copy: an observer may register or unregister another.
+void ObserverList::forward(const OpDef& op, const Array& value, const Tensor* const* inputs,
+                           std::size_t n) {
+    const std::vector<GraphObserver*> l = list;
+    for (GraphObserver* o : l) o->on_forward(op, value, inputs, n);
+}
+void ObserverList::recorded(Node* node) {
+    const std::vector<GraphObserver*> l = list;
+    for (GraphObserver* o : l) o->on_record(*node);
+}
+void ObserverList::backward_begin(Node* const* roots, const Array* const* seeds, std::size_t n,
+                                  bool create_graph) {
+    const std::vector<GraphObserver*> l = list;
+    for (GraphObserver* o : l) o->on_backward_begin(roots, seeds, n, create_graph);
+}
+void ObserverList::backward_node(const Node& node, const Array& grad, const Array* const* grads,
+                                 std::size_t n) {
+    const std::vector<GraphObserver*> l = list;
+    for (GraphObserver* o : l) o->on_backward_node(node, grad, grads, n);
+}
+void ObserverList::leaf_ready(Node* leaf) {
+    leaf->retain();
+    const Tensor t = Tensor::adopt(leaf);
+    const std::vector<GraphObserver*> l = list;
+    for (GraphObserver* o : l) {
+        if (o->wants_leaf_events()) o->on_leaf_ready(t);
+    }
+}
+void ObserverList::backward_end() {
+    const std::vector<GraphObserver*> l = list;
+    for (GraphObserver* o : l) o->on_backward_end();
+}
+
+}  // namespace xgrad
