@@ -7,10 +7,11 @@
 // a temporary bound to a reference parameter lives until the end of the caller's full
 // expression. So `Tensor y = log(x);` constructs a CallSite on the user's line before `log`
 // runs and destroys it after; while anomaly mode is on, the outermost live CallSite of the
-// thread is "where the user is" while some tool asked for call sites. Overloaded operators cannot take an extra argument; their
-// first Tensor operand is a TensorArg, whose converting constructor captures the line instead
-// (the trick std::format uses for its format string). When no tool asks for them anywhere in
-// the process, a CallSite costs two stores, one relaxed atomic load and a predictable branch.
+// thread is "where the user is" while some tool asked for call sites. Overloaded operators cannot
+// take an extra argument; their first Tensor operand is a TensorArg, whose converting constructor
+// captures the line instead (the trick std::format uses for its format string). When no tool asks
+// for them anywhere in the process, a CallSite costs two stores, one relaxed atomic load and a
+// predictable branch.
 
 #include <atomic>
 #include <stdexcept>

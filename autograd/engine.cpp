@@ -184,11 +184,9 @@ public:
     struct Capture {
         std::vector<std::pair<const Node*, std::size_t>> sorted;  // node -> input index
         long find(const Node* n) const {
-            auto it = std::lower_bound(
-                sorted.begin(), sorted.end(), n,
-                [](const std::pair<const Node*, std::size_t>& e, const Node* k) {
-                    return e.first < k;
-                });
+            auto it = std::lower_bound(sorted.begin(), sorted.end(), n,
+                                       [](const std::pair<const Node*, std::size_t>& e,
+                                          const Node* k) { return e.first < k; });
             if (it == sorted.end() || it->first != n) return -1;
             return static_cast<long>(it->second);
         }
@@ -319,18 +317,16 @@ public:
                 if (observers != nullptr) upstream = M::copy(g);
                 auto grads = M::rule(*n, std::move(g));
                 if (grads.size() != n->n_inputs_) {
-                    throw std::logic_error(std::string("backward: op '") + n->op() +
-                                           "' returned " + std::to_string(grads.size()) +
-                                           " gradients for " + std::to_string(n->n_inputs_) +
-                                           " inputs");
+                    throw std::logic_error(std::string("backward: op '") + n->op() + "' returned " +
+                                           std::to_string(grads.size()) + " gradients for " +
+                                           std::to_string(n->n_inputs_) + " inputs");
                 }
                 if (observers != nullptr) {
                     std::vector<const Array*> values(grads.size(), nullptr);
                     for (std::size_t i = 0; i < grads.size(); ++i) {
                         if (grads[i].defined()) values[i] = &M::value(grads[i]);
                     }
-                    observers->backward_node(*n, M::value(upstream), values.data(),
-                                             values.size());
+                    observers->backward_node(*n, M::value(upstream), values.data(), values.size());
                 }
                 Node* const* inputs = n->inputs();
                 for (std::size_t i = 0; i < grads.size(); ++i) {
@@ -413,16 +409,16 @@ std::vector<Tensor> run_backward(const BackwardCall& call) {
         GradModeGuard grad_mode(true);
         std::vector<Tensor> seeds = call.seeds;
         std::vector<Tensor> captured(n_inputs);
-        Engine::walk<Engine::GraphMode, LeafLock>(roots.data(), seeds.data(), n,
-                                                  call.retain_graph, cap, &captured);
+        Engine::walk<Engine::GraphMode, LeafLock>(roots.data(), seeds.data(), n, call.retain_graph,
+                                                  cap, &captured);
         out = std::move(captured);
     } else {
         NoGradGuard no_grad;
         std::vector<Array> seeds(n);
         for (std::size_t r = 0; r < n; ++r) seeds[r] = call.seeds[r].value();
         std::vector<Array> captured(n_inputs);
-        Engine::walk<Engine::ArrayMode, LeafLock>(roots.data(), seeds.data(), n,
-                                                  call.retain_graph, cap, &captured);
+        Engine::walk<Engine::ArrayMode, LeafLock>(roots.data(), seeds.data(), n, call.retain_graph,
+                                                  cap, &captured);
         for (std::size_t i = 0; i < n_inputs; ++i) {
             if (captured[i].defined()) out[i] = detail::from_backward(std::move(captured[i]));
         }
@@ -436,9 +432,7 @@ std::vector<Tensor> run_backward(const BackwardCall& call) {
 }
 
 namespace detail {
-Grads local_gradients(const Node& n, const Array& grad) {
-    return Engine::run_fast(n, Array(grad));
-}
+Grads local_gradients(const Node& n, const Array& grad) { return Engine::run_fast(n, Array(grad)); }
 }  // namespace detail
 
 }  // namespace xgrad

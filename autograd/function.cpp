@@ -94,8 +94,7 @@ Tensor custom_op(const std::string& name, const std::vector<Tensor>& inputs, Cus
 }
 
 Tensor custom_op(const std::string& name, const std::vector<Tensor>& inputs, CustomForward forward,
-                 CustomBackward backward, CustomBackward differentiable_backward,
-                 const CallSite&) {
+                 CustomBackward backward, CustomBackward differentiable_backward, const CallSite&) {
     return make_custom(name, inputs, forward, std::move(backward),
                        std::move(differentiable_backward));
 }

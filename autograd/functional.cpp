@@ -14,22 +14,19 @@ namespace detail {
 
 namespace {
 
-std::string describe(const Tensor& t) {
-    return t.shape().str() + " " + dtype_name(t.dtype());
-}
+std::string describe(const Tensor& t) { return t.shape().str() + " " + dtype_name(t.dtype()); }
 
 }  // namespace
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                         const std::vector<Tensor>& grad_outputs,
-                         std::optional<bool> retain_graph, bool create_graph, bool allow_unused) {
+                         const std::vector<Tensor>& grad_outputs, std::optional<bool> retain_graph,
+                         bool create_graph, bool allow_unused) {
     if (outputs.empty()) throw std::invalid_argument("grad: no outputs given (got 0)");
     if (inputs.empty()) throw std::invalid_argument("grad: no inputs given (got 0)");
     if (!grad_outputs.empty() && grad_outputs.size() != outputs.size()) {
-        throw std::invalid_argument("grad: grad_outputs has " +
-                                    std::to_string(grad_outputs.size()) + " entries for " +
-                                    std::to_string(outputs.size()) +
-                                    " outputs (expected one per output, or none)");
+        throw std::invalid_argument(
+            "grad: grad_outputs has " + std::to_string(grad_outputs.size()) + " entries for " +
+            std::to_string(outputs.size()) + " outputs (expected one per output, or none)");
     }
     BackwardCall call;
     for (std::size_t i = 0; i < outputs.size(); ++i) {
@@ -57,8 +54,9 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
         } else if (seed.shape() != y.shape() || seed.dtype() != y.dtype()) {
             throw std::invalid_argument("grad: grad_outputs[" + std::to_string(i) + "] is " +
                                         describe(seed) + " but output " + std::to_string(i) +
-                                        " is " + describe(y) + " (expected the same shape and "
-                                                               "dtype)");
+                                        " is " + describe(y) +
+                                        " (expected the same shape and "
+                                        "dtype)");
         }
         call.roots.push_back(y);
         call.seeds.push_back(std::move(seed));
@@ -189,8 +187,8 @@ std::pair<Tensor, std::vector<Tensor>> hvp(const TensorFunction& f,
     check_v(v, xs, "hvp");
     Tensor y = call(f, xs, "hvp");
     if (y.numel() != 1) {
-        throw std::invalid_argument("hvp: f must return one element (got shape " +
-                                    y.shape().str() + ")");
+        throw std::invalid_argument("hvp: f must return one element (got shape " + y.shape().str() +
+                                    ")");
     }
     std::vector<Tensor> g = grads_of(y, xs, Tensor(), /*create_graph=*/true, true);
     std::vector<Tensor> outs, seeds;
@@ -252,8 +250,8 @@ std::vector<Tensor> jacobian(const TensorFunction& f, const std::vector<Tensor>&
     return out;
 }
 
-std::vector<std::vector<Tensor>> hessian(const TensorFunction& f,
-                                         const std::vector<Tensor>& inputs, bool create_graph) {
+std::vector<std::vector<Tensor>> hessian(const TensorFunction& f, const std::vector<Tensor>& inputs,
+                                         bool create_graph) {
     const std::vector<Tensor> xs = prepare(inputs, /*create_graph=*/true, "hessian");
     std::vector<std::vector<Tensor>> h(xs.size());
     // Row i of the Hessian: the Jacobian of df/dx_i with respect to every input.

@@ -41,15 +41,13 @@ std::pair<Tensor, Tensor> jvp(const TensorFunction& f, const std::vector<Tensor>
 /// f(inputs) (one element) and the Hessian-vector product H v, one per input.
 std::pair<Tensor, std::vector<Tensor>> hvp(const TensorFunction& f,
                                            const std::vector<Tensor>& inputs,
-                                           const std::vector<Tensor>& v,
-                                           bool create_graph = false);
+                                           const std::vector<Tensor>& v, bool create_graph = false);
 /// d f / d input_i for each input, of shape f's shape followed by input i's shape.
 std::vector<Tensor> jacobian(const TensorFunction& f, const std::vector<Tensor>& inputs,
                              bool create_graph = false);
 /// H[i][j] = d^2 f / d input_i d input_j for a one-element f, of shape input i's shape followed
 /// by input j's shape.
-std::vector<std::vector<Tensor>> hessian(const TensorFunction& f,
-                                         const std::vector<Tensor>& inputs,
+std::vector<std::vector<Tensor>> hessian(const TensorFunction& f, const std::vector<Tensor>& inputs,
                                          bool create_graph = false);
 
 }  // namespace xgrad

@@ -128,7 +128,7 @@ std::vector<std::vector<double>> first_grads(
     if (y.requires_grad()) g = grad({y}, wrt, {w}, false, false, /*allow_unused=*/true);
     for (std::size_t k = 0; k < checked.size(); ++k) {
         out[k] = (k < g.size() && g[k].defined()) ? g[k].to_vector()
-                                                   : std::vector<double>(wrt[k].numel(), 0.0);
+                                                  : std::vector<double>(wrt[k].numel(), 0.0);
     }
     return out;
 }
@@ -166,7 +166,7 @@ GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tenso
     if (s.defined()) h = grad({s}, wrt, {}, false, false, /*allow_unused=*/true);
     for (std::size_t k = 0; k < checked.size(); ++k) {
         analytic[k] = (k < h.size() && h[k].defined()) ? h[k].to_vector()
-                                                        : std::vector<double>(wrt[k].numel(), 0);
+                                                       : std::vector<double>(wrt[k].numel(), 0);
     }
     // Numeric: central differences of S(x) = sum_k v_k . g_k(x).
     auto S = [&](const std::vector<Tensor>& at) {

@@ -145,9 +145,9 @@ public:
         kGradNode = 64,     // grad_ holds a Node* (a gradient with a graph: create_graph)
     };
     template <class P>
-    static constexpr bool kInlineParams = sizeof(P) <= 8 && alignof(P) <= 8 &&
-                                          std::is_trivially_copyable_v<P> &&
-                                          std::is_trivially_destructible_v<P>;
+    static constexpr bool kInlineParams =
+        sizeof(P) <= 8 &&
+        alignof(P) <= 8 && std::is_trivially_copyable_v<P>&& std::is_trivially_destructible_v<P>;
 
     /// A leaf node with refcount 1.
     static Node* make_leaf(Array value, bool requires_grad);

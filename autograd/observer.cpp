@@ -20,9 +20,7 @@ ObserverGuard::~ObserverGuard() {
     if (it != l.rend()) l.erase(std::next(it).base());
 }
 
-ObserverList* ObserverList::current() {
-    return t_observers.list.empty() ? nullptr : &t_observers;
-}
+ObserverList* ObserverList::current() { return t_observers.list.empty() ? nullptr : &t_observers; }
 
 bool ObserverList::wants_leaf_events() const {
     for (GraphObserver* o : list) {

@@ -212,8 +212,8 @@ Grads unary_fast(const Node& self, const Array& grad) {
         using T = decltype(t);
         const T ct = static_cast<T>(c);
         return kernels::map<T>(
-            grad.shape(), [ct](T g, T x, T y) { return static_cast<T>(Op::d(g, x, y, ct)); },
-            grad, self.input(0), self.value());
+            grad.shape(), [ct](T g, T x, T y) { return static_cast<T>(Op::d(g, x, y, ct)); }, grad,
+            self.input(0), self.value());
     }));
 }
 

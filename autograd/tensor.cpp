@@ -15,7 +15,6 @@
 
 namespace xgrad {
 
-
 // ---------------------------------------------------------------------------------------------
 // Node
 
@@ -264,7 +263,7 @@ Node* record_node(const OpDef& def, Array&& value, const Tensor* const* inputs, 
         return nullptr;
     }
     // n > 2 inputs: one block of n pointers, then their n saved versions.
-    void* heap = n > 2 ? ::operator new(n * (sizeof(Node*) + sizeof(std::uint32_t))) : nullptr;
+    void* heap = n > 2 ? ::operator new(n*(sizeof(Node*) + sizeof(std::uint32_t))) : nullptr;
     Node* node = new Node(&def, Node::kRequiresGrad, std::move(value));
     node->n_inputs_ = static_cast<std::uint32_t>(n);
     Node** slots = node->inline_inputs_;

@@ -5,7 +5,6 @@
 #include <string>
 #include <type_traits>
 
-
 namespace xgrad::nn {
 
 namespace {

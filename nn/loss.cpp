@@ -253,8 +253,8 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction
         items[i] = -(y[i] * lp + (1.0 - y[i]) * lq);
     }
     // d/dp = (p - y) / (p (1 - p)), the denominator kept >= 1e-12 (PyTorch's EPSILON)
-    auto local = [](const FusedParams& p, const Tensor& x) {
-        return (x - p.target) / clamp_min(x * (1 - x), 1e-12);
+    auto local = [](const FusedParams& fp, const Tensor& in) {
+        return (in - fp.target) / clamp_min(in * (1 - in), 1e-12);
     };
     return fused(kBinaryCrossEntropy, input, items, input.shape(), reduction,
                  pair_params(input, target, local));
@@ -272,7 +272,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
         items[i] = std::max(x[i], 0.0) - x[i] * y[i] + std::log1p(std::exp(-std::abs(x[i])));
     }
     // d/dx = sigmoid(x) - y
-    auto local = [](const FusedParams& p, const Tensor& x) { return sigmoid(x) - p.target; };
+    auto local = [](const FusedParams& fp, const Tensor& in) { return sigmoid(in) - fp.target; };
     return fused(kBinaryCrossEntropyWithLogits, logits, items, logits.shape(), reduction,
                  pair_params(logits, target, local));
 }
@@ -298,11 +298,10 @@ Tensor cross_entropy(const Tensor& logits, const Indices& target, Reduction redu
         }
     });
     // d/dx_ij = softmax(x_i)_j - [j == t_i], times dL/dl_i
-    auto local = [](const FusedParams& p, const Tensor& x) {
-        return softmax(x, 1) - one_hot(p.classes, x);
+    auto local = [](const FusedParams& fp, const Tensor& in) {
+        return softmax(in, 1) - one_hot(fp.classes, in);
     };
-    return fused(kCrossEntropy, logits, items, Shape{n}, reduction,
-                 class_params(target, n, local));
+    return fused(kCrossEntropy, logits, items, Shape{n}, reduction, class_params(target, n, local));
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction) {
@@ -318,9 +317,8 @@ Tensor nll_loss(const Tensor& log_probs, const Indices& target, Reduction reduct
         items[i] = -log_probs.value().at(i * c + static_cast<std::size_t>(target[i]));
     }
     // d/dlogp_ij = -[j == t_i], times dL/dl_i
-    auto local = [](const FusedParams& p, const Tensor& x) { return -one_hot(p.classes, x); };
-    return fused(kNllLoss, log_probs, items, Shape{n}, reduction,
-                 class_params(target, n, local));
+    auto local = [](const FusedParams& fp, const Tensor& in) { return -one_hot(fp.classes, in); };
+    return fused(kNllLoss, log_probs, items, Shape{n}, reduction, class_params(target, n, local));
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction) {
@@ -352,21 +350,21 @@ Tensor multi_margin_loss(const Tensor& scores, const Indices& target, Reduction 
     // each violating j != t (margin - x_t + x_j > 0) adds 1/C to x_j and -1/C to x_t: a
     // constant (piecewise linear loss); NOTE: a term exactly at the kink counts as not
     // violating (gradient 0, as relu).
-    auto local = [](const FusedParams& p, const Tensor& x) {
-        const std::size_t rows = x.shape()[0], c = x.shape()[1];
-        Array d(x.dtype(), x.shape());
-        const Array& v = x.value();
+    auto local = [](const FusedParams& fp, const Tensor& in) {
+        const std::size_t rows = in.shape()[0], cols = in.shape()[1];
+        Array d(in.dtype(), in.shape());
+        const Array& xs = in.value();
         for (std::size_t i = 0; i < rows; ++i) {
-            const std::size_t t = static_cast<std::size_t>(p.classes[i]);
-            const double xt = v.at(i * c + t), w = 1.0 / double(c);
+            const std::size_t t = static_cast<std::size_t>(fp.classes[i]);
+            const double xt = xs.at(i * cols + t), w = 1.0 / double(cols);
             double total = 0;
-            for (std::size_t j = 0; j < c; ++j) {
-                if (j != t && p.margin - xt + v.at(i * c + j) > 0) {
-                    d.set(i * c + j, w);
+            for (std::size_t j = 0; j < cols; ++j) {
+                if (j != t && fp.margin - xt + xs.at(i * cols + j) > 0) {
+                    d.set(i * cols + j, w);
                     total += w;
                 }
             }
-            d.set(i * c + t, -total);
+            d.set(i * cols + t, -total);
         }
         return Tensor(std::move(d));
     };

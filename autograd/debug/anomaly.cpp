@@ -48,8 +48,8 @@ public:
         const CallSite* site = current_call_site();
         const SourceLocation where = site ? site->location() : SourceLocation{};
         throw AnomalyError(std::string(op.name) + ": forward produced a non-finite value (got " +
-                               non_finite_summary(value) + ", expected finite) at " +
-                               where.str() + "; " + describe_inputs(in.data(), n) +
+                               non_finite_summary(value) + ", expected finite) at " + where.str() +
+                               "; " + describe_inputs(in.data(), n) +
                                " [anomaly mode stops at the first op producing NaN or Inf]",
                            op.name, /*backward=*/false, where);
     }
@@ -65,14 +65,13 @@ public:
             std::vector<const Array*> in(node.num_inputs());
             for (std::size_t k = 0; k < in.size(); ++k) in[k] = &node.input(k);
             const SourceLocation where = detail::node_location(&node);
-            throw AnomalyError(std::string(node.op()) +
-                                   ": backward produced a non-finite gradient for input " +
-                                   std::to_string(i) + " (got " + non_finite_summary(*grads[i]) +
-                                   ", expected finite); node created at " + where.str() + "; " +
-                                   describe_inputs(in.data(), in.size()) +
-                                   "; upstream gradient " + describe(grad) +
-                                   " [anomaly mode stops at the first op producing NaN or Inf]",
-                               node.op(), /*backward=*/true, where);
+            throw AnomalyError(
+                std::string(node.op()) + ": backward produced a non-finite gradient for input " +
+                    std::to_string(i) + " (got " + non_finite_summary(*grads[i]) +
+                    ", expected finite); node created at " + where.str() + "; " +
+                    describe_inputs(in.data(), in.size()) + "; upstream gradient " +
+                    describe(grad) + " [anomaly mode stops at the first op producing NaN or Inf]",
+                node.op(), /*backward=*/true, where);
         }
     }
 };

@@ -3,11 +3,10 @@
 // AnomalyError naming the op, its input shapes and the line of the user's code that created it.
 // Off by default. An observer of the graph (autograd/observer.h): the engine does not know it.
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
-
-#include <memory>
 
 #include "autograd/call_site.h"
 

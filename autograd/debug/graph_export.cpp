@@ -58,8 +58,7 @@ std::string label(const Node* n, const DotOptions& o) {
     }
     if (o.show_values) {
         s += "<br/><font color=\"" + std::string(kGreen) + "\">" +
-             escape_xml(detail::format_array(n->value(), o.max_values, o.precision)) +
-             "</font>";
+             escape_xml(detail::format_array(n->value(), o.max_values, o.precision)) + "</font>";
     }
     // A kept gradient: leaves after backward, interior nodes marked retain_grad.
     const bool kept = leaf || n->retains_grad();
@@ -119,8 +118,8 @@ std::string to_dot(const Tensor& root_tensor, const DotOptions& options) {
        << "  node [fontname=\"Helvetica\", fontsize=11];\n"
        << "  edge [color=gray40, arrowsize=0.7];\n";
     if (!options.title.empty()) {
-        os << "  labelloc=t;\n  fontname=\"Helvetica\";\n  label=<<b>"
-           << escape_xml(options.title) << "</b>>;\n";
+        os << "  labelloc=t;\n  fontname=\"Helvetica\";\n  label=<<b>" << escape_xml(options.title)
+           << "</b>>;\n";
     }
     for (std::size_t k = 0; k < drawn; ++k) {
         const Node* n = order[k];

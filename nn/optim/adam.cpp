@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-
 namespace xgrad::nn::optim {
 
 Adam::Adam(std::vector<Tensor> params, const AdamOptions& options)

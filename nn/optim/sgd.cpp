@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 
-
 namespace xgrad::nn::optim {
 
 SGD::SGD(std::vector<Tensor> params, const SGDOptions& options)

@@ -30,7 +30,8 @@ std::vector<double> derivatives(const std::function<Tensor(const Tensor&)>& f, d
     Tensor y = f(x);
     std::vector<double> out;
     for (int k = 1; k <= order; ++k) {
-        Tensor d = grad({y}, {x}, {}, std::nullopt, /*create_graph=*/true, /*allow_unused=*/true)[0];
+        Tensor d =
+            grad({y}, {x}, {}, std::nullopt, /*create_graph=*/true, /*allow_unused=*/true)[0];
         if (!d.defined()) d = zeros({}, f64);
         out.push_back(d.item());
         if (!d.requires_grad()) {  // constant derivative: the rest are 0
@@ -79,8 +80,8 @@ TEST(HigherOrder, ElementwiseSecondAndThirdDerivativesMatchClosedForms) {
         {"x*x*x", [](const Tensor& a) { return a * a * a; }, x, 3 * x * x, 6 * x, 6},
         {"x/(1+x)", [](const Tensor& a) { return a / (a + 1.0); }, x, 1 / std::pow(1 + x, 2),
          -2 / std::pow(1 + x, 3), 6 / std::pow(1 + x, 4)},
-        {"x-exp(x)", [](const Tensor& a) { return a - exp(a); }, x, 1 - std::exp(x),
-         -std::exp(x), -std::exp(x)},
+        {"x-exp(x)", [](const Tensor& a) { return a - exp(a); }, x, 1 - std::exp(x), -std::exp(x),
+         -std::exp(x)},
     };
     for (const Closed& c : cases) {
         const std::vector<double> d = derivatives(c.f, c.x, 3);
@@ -167,7 +168,7 @@ TEST(HigherOrder, GradLeavesLeafGradientsUntouchedAndReturnsOnePerInput) {
     const std::vector<Tensor> g = grad({y}, {x, w});
     ASSERT_EQ(g.size(), 2u);
     EXPECT_EQ(g[0].to_vector(), (std::vector<double>{4, 8, 12}));  // 2xw
-    EXPECT_DOUBLE_EQ(g[1].item(), 14.0);                            // sum x^2
+    EXPECT_DOUBLE_EQ(g[1].item(), 14.0);                           // sum x^2
     EXPECT_FALSE(x.has_grad());
     EXPECT_FALSE(w.has_grad());
     EXPECT_FALSE(g[0].requires_grad());
@@ -175,7 +176,7 @@ TEST(HigherOrder, GradLeavesLeafGradientsUntouchedAndReturnsOnePerInput) {
 
 TEST(HigherOrder, GradOfANonLeafInput) {
     Tensor x = scalar(3, f64, true);
-    Tensor h = x * x;     // non-leaf
+    Tensor h = x * x;            // non-leaf
     Tensor y = h * 2.0 + h * h;  // dy/dh = 2 + 2h = 20
     EXPECT_DOUBLE_EQ(grad({y}, {h})[0].item(), 20.0);
 }
@@ -255,7 +256,8 @@ TEST(HigherOrder, NewtonsMethodConvergesQuadratically) {
     // f(x) = sum(exp(x) - 2x) + x0 x1 / 4: strictly convex; Newton's step x -= H^-1 g (2x2).
     auto f = [](const std::vector<Tensor>& v) {
         const Tensor& x = v[0];
-        return sum(exp(x) - x * 2.0) + sum(x * reshape(matmul(tensor({0, 1, 1, 0}, {2, 2}, f64), x), {2})) * 0.125;
+        return sum(exp(x) - x * 2.0) +
+               sum(x * reshape(matmul(tensor({0, 1, 1, 0}, {2, 2}, f64), x), {2})) * 0.125;
     };
     std::vector<double> x = {1.5, -0.5};
     std::vector<double> errors;
@@ -344,8 +346,8 @@ TEST(HigherOrder, GradBadInputsAreClearErrors) {
     const std::vector<Tensor> g = grad({y}, {x, z}, {}, true, false, /*allow_unused=*/true);
     EXPECT_TRUE(g[0].defined());
     EXPECT_FALSE(g[1].defined());
-    EXPECT_THROW_MSG(grad({y}, {x}, {scalar(1, f64), scalar(1, f64)}, true),
-                     std::invalid_argument, "grad_outputs has 2 entries for 1 outputs");
+    EXPECT_THROW_MSG(grad({y}, {x}, {scalar(1, f64), scalar(1, f64)}, true), std::invalid_argument,
+                     "grad_outputs has 2 entries for 1 outputs");
     EXPECT_THROW_MSG(grad({x * 2.0}, {x}, {tensor({1, 2, 3}, f64)}, true), std::invalid_argument,
                      "grad_outputs[0] is (3) float64 but output 0 is (2) float64");
     EXPECT_THROW_MSG(grad({x * 2.0}, {x}, {tensor({1, 2}, f32)}, true), std::invalid_argument,

@@ -6,7 +6,6 @@
 #include <string>
 #include <thread>
 
-#include "examples/course_figures.h"
 #include "tests/support/check.h"
 
 namespace xgrad {
@@ -56,21 +55,6 @@ TEST(Trace, Figure4PrintsLocalDerivativeUpstreamAndProduct) {
     EXPECT_TRUE(contains(t, "  df/dy = df/dg * dg/dy = 4 * 1 = 4\n"));
     EXPECT_TRUE(contains(t, "chain rule, one product per path from f:\n"));
     EXPECT_TRUE(contains(t, "  df/dz = g = 5\n  df/dx = z = 4\n  df/dy = z = 4\n"));
-}
-
-TEST(Trace, Figure5GradientsAccumulateAtJunctions) {
-    std::ostringstream os;
-    {
-        BackwardTraceGuard trace(os);
-        Tensor f = examples::figure5_graph();  // runs backward
-    }
-    const std::string t = os.str();
-    EXPECT_TRUE(contains(t, "i = x * y = 6\n"));
-    EXPECT_TRUE(contains(t, "  df/dx = df/di * di/dx = 4 * y = 4 * 3 = 12\n"));
-    EXPECT_TRUE(contains(t, "  df/dx += df/dh * dh/dx = 4 * 1 = 4\n"));
-    // Expanded: one product per path, as note 001 writes df/dx = 4 * 1 + 4 * 3 = 16.
-    EXPECT_TRUE(contains(t, "  df/dx = z * y + z = 4 * 3 + 4 = 16\n"));
-    EXPECT_TRUE(contains(t, "  df/dy = z * x + z = 4 * 2 + 4 = 12\n"));
 }
 
 TEST(Trace, TwoWeightSigmoidNetReadsLikeTheNotesChain) {
