@@ -84,9 +84,9 @@ public:
     void retain_grad();
     /// A new leaf with a copy of this value, outside any graph.
     Tensor detach() const;
-    /// Names this tensor's node for graph pictures and backward traces (autograd/graph_export.h,
-    /// autograd/trace.h). Copies of the handle share the name. Returns *this. Name a tensor
-    /// before sharing it with a thread that may run backward through it.
+    /// Names this tensor's node for graph pictures and backward traces (autograd/debug/:
+    /// graph_export.h, autograd/trace.h). Copies of the handle share the name. Returns *this. Name
+    /// a tensor before sharing it with a thread that may run backward through it.
     Tensor& set_name(std::string name);
     /// The name given with set_name, or "".
     std::string name() const;
