@@ -208,5 +208,55 @@ TEST(LossGradcheck, CrossEntropyBehindALinearLayer) {
         {rand64({3, 4}, 41), rand64({4, 3}, 42), rand64({3}, 43)}));
 }
 
+// Double backward through the fused losses: their rules are written in ops.
+::testing::AssertionResult gradgrad_ok(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                                       const std::vector<Tensor>& inputs) {
+    const GradcheckResult r = gradgradcheck(f, inputs);
+    if (r) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << r.message;
+}
+
+TEST(LossGradgradcheck, EveryFusedLossHasASecondDerivative) {
+    const Tensor y = uniform({4, 3}, 0, 1, 41, f64);
+    const std::vector<std::int64_t> t = {2, 0, 1, 1};
+    for (Reduction r : kReductions) {
+        EXPECT_TRUE(gradgrad_ok(
+            [r, y](const std::vector<Tensor>& in) { return binary_cross_entropy(in[0], y, r); },
+            {rand64({4, 3}, 42, 0.05, 0.95)}));
+        EXPECT_TRUE(gradgrad_ok(
+            [r, y](const std::vector<Tensor>& in) {
+                return binary_cross_entropy_with_logits(in[0], y, r);
+            },
+            {rand64({4, 3}, 43, -3, 3)}));
+        EXPECT_TRUE(gradgrad_ok(
+            [r, t](const std::vector<Tensor>& in) { return cross_entropy(in[0], t, r); },
+            {rand64({4, 3}, 44, -2, 2)}));
+        // nll and multi-margin are linear pieces: second derivative 0 (checked, not skipped).
+        EXPECT_TRUE(gradgrad_ok(
+            [r, t](const std::vector<Tensor>& in) { return nll_loss(in[0] * in[0], t, r); },
+            {rand64({4, 3}, 45, -2, 0)}));
+        EXPECT_TRUE(gradgrad_ok(
+            [r, y](const std::vector<Tensor>& in) { return mse_loss(in[0] * in[0], y, r); },
+            {rand64({4, 3}, 46)}));
+    }
+}
+
+TEST(LossGradgradcheck, CrossEntropyHessianIsSoftmaxJacobianOverN) {
+    // d2 L / dx_ij dx_ik = (s_ij [j == k] - s_ij s_ik) / N for the mean reduction.
+    Tensor x = t64({0.2, -0.4, 1.0, 0.5, 0.0, -1.5}, {2, 3}).set_requires_grad();
+    const std::vector<std::int64_t> t = {1, 2};
+    Tensor g = grad({cross_entropy(x, t)}, {x}, {}, std::nullopt, /*create_graph=*/true)[0];
+    // Row 0, column 0 of the Hessian: d g_00 / dx.
+    Array e(f64, Shape{2, 3});
+    e.set(0, 1.0);
+    const Tensor h = grad({g}, {x}, {Tensor(std::move(e))})[0];
+    const double m = std::max({0.2, -0.4, 1.0});
+    const double z = std::exp(0.2 - m) + std::exp(-0.4 - m) + std::exp(1.0 - m);
+    const double s0 = std::exp(0.2 - m) / z, s1 = std::exp(-0.4 - m) / z;
+    EXPECT_NEAR(h.value().at(0), (s0 - s0 * s0) / 2, 1e-12);
+    EXPECT_NEAR(h.value().at(1), -s0 * s1 / 2, 1e-12);
+    EXPECT_NEAR(h.value().at(3), 0.0, 1e-15);  // other rows do not interact
+}
+
 }  // namespace
 }  // namespace xgrad::nn
