@@ -3,7 +3,8 @@
 // (OpContext), how it records itself (record), and the element-wise op forms whose one scalar
 // rule serves both the fast path and the recorded one. The built-in ops (autograd/ops/*.cpp)
 // and nn's fused losses are written with it; it is the one internal header nn, bench and tests
-// may include. Recipe and a worked example: README, "Adding an op".
+// may include (it brings the internal kernels too: kernels.h, kernels/nd.h). Recipe and a
+// worked example: README, "Adding an op".
 
 #include <initializer_list>
 #include <stdexcept>
@@ -13,6 +14,7 @@
 
 #include "autograd/grad_mode.h"
 #include "autograd/kernels.h"
+#include "autograd/kernels/nd.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "autograd/autograd.h"
-#include "autograd/kernels/nd.h"
+#include "autograd/op.h"
 
 namespace {
 

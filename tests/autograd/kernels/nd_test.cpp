@@ -2,8 +2,6 @@
 // batched matmul with torch.matmul's rules and its backward, gather/scatter_add,
 // index_select/index_add, cat/split; and every error message.
 
-#include "autograd/kernels/nd.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "autograd/autograd.h"
+#include "autograd/op.h"
 #include "tests/support/check.h"
 
 namespace xgrad::kernels {
