@@ -88,8 +88,9 @@ bool Module::default_state_untouched() const {
 }
 
 void Module::deal_default_draws(const std::vector<std::shared_ptr<Module>>& fresh, long own_refs) {
-    // Every module that recorded a draw, in registration order: each fresh child, then its
-    // subtree depth-first (an explicit stack: no recursion).
+    // Every module that recorded a draw of the current stream, in registration order: each
+    // fresh child, then its subtree depth-first (an explicit stack: no recursion).
+    const detail::SeedDraw now = detail::default_stream_position();
     std::vector<Module*> drew;
     for (const auto& child : fresh) {
         if (child.use_count() != own_refs) continue;  // also held elsewhere: built earlier
@@ -97,34 +98,44 @@ void Module::deal_default_draws(const std::vector<std::shared_ptr<Module>>& fres
         while (!stack.empty()) {
             Module* m = stack.back();
             stack.pop_back();
-            if (m->has_default_draw_) drew.push_back(m);
+            if (m->has_default_draw_ && m->default_draw_.stream == now.stream &&
+                m->default_draw_.index < now.index) {
+                drew.push_back(m);
+            }
             for (auto it = m->children_.rbegin(); it != m->children_.rend(); ++it) {
                 stack.push_back(it->second.get());
             }
         }
     }
-    if (drew.size() < 2) return;
-    // Only draws made while building these arguments: the stream's latest ones, all of them.
-    const detail::SeedDraw now = detail::default_stream_position();
-    const std::size_t k = drew.size();
-    if (now.index < k) return;
-    std::vector<detail::SeedDraw> by_index(k);
-    std::vector<bool> seen(k, false);
-    bool in_order = true;
-    for (std::size_t j = 0; j < k; ++j) {
-        const detail::SeedDraw& d = drew[j]->default_draw_;
-        if (d.stream != now.stream || d.index < now.index - k || d.index >= now.index) return;
-        const std::size_t slot = static_cast<std::size_t>(d.index - (now.index - k));
-        if (seen[slot] || !drew[j]->default_state_untouched()) return;
-        seen[slot] = true;
-        by_index[slot] = d;
-        in_order = in_order && slot == j;
+    // The arguments' draws are the stream's latest ones: the block of consecutive indices that
+    // ends at the current position. Older draws belong to modules built before the call.
+    std::vector<const detail::SeedDraw*> by_index(drew.size(), nullptr);
+    std::size_t block = 0;
+    for (;;) {
+        bool found = false;
+        for (Module* m : drew) {
+            if (m->default_draw_.index + block + 1 == now.index) {
+                if (block < by_index.size()) by_index[block] = &m->default_draw_;
+                found = true;
+            }
+        }
+        if (!found) break;
+        ++block;
     }
-    if (in_order) return;
-    // The j-th module in registration order takes the j-th draw, as if built j-th.
-    for (std::size_t j = 0; j < k; ++j) {
-        drew[j]->reseed_default(by_index[j].seed);
-        drew[j]->record_default_draw(by_index[j]);
+    if (block < 2) return;
+    const std::uint64_t base = now.index - block;
+    std::vector<detail::SeedDraw> draws(block);  // draws[i]: the draw of index base + i
+    for (std::size_t b = 0; b < block; ++b) draws[block - 1 - b] = *by_index[b];
+    // The j-th module in registration order takes draw base + j, as if built j-th. A module
+    // changed since its draw (values set by hand, a Dropout that drew masks) keeps its state
+    // but still takes its place, so that the others' draws do not depend on the order either.
+    std::size_t j = 0;
+    for (Module* m : drew) {
+        if (m->default_draw_.index < base) continue;
+        const detail::SeedDraw& target = draws[j++];
+        if (m->default_draw_.index == target.index || !m->default_state_untouched()) continue;
+        m->reseed_default(target.seed);
+        m->record_default_draw(target);
     }
 }
 

@@ -145,12 +145,12 @@ protected:
 
     /// Makes initialisation independent of the order in which the compiler evaluated the
     /// arguments that built `fresh` (C++ leaves it unspecified; g++ goes right to left): the
-    /// seeds drawn while building them are dealt out again in registration order (pre-order
-    /// over their subtrees), so a container built from an argument list gets the weights it
-    /// would get from the same modules built and added one by one. Only modules held by
-    /// nobody but this container (`own_refs` references each) take part, and only when their
-    /// draws are exactly the stream's latest ones and none has been changed since; otherwise
-    /// nothing is touched.
+    /// seeds drawn while building them (the stream's latest draws) are dealt out again in
+    /// registration order, pre-order over their subtrees, so a container built from an
+    /// argument list gets the weights the same modules get when built and added one by one.
+    /// Modules held elsewhere too (`own_refs` is the number of references this container
+    /// holds) and draws older than that block are left alone; a module changed since its draw
+    /// keeps its state (and its place in the order).
     void deal_default_draws(const std::vector<std::shared_ptr<Module>>& fresh, long own_refs);
 
 private:

@@ -69,6 +69,39 @@ TEST(Sequential, ArgumentListKeepsModulesBuiltEarlierOrChangedByHand) {
     EXPECT_EQ(seq.at<Linear>(2)->weight().to_vector(), (std::vector<double>{1, 2, 3, 4}));
 }
 
+// A layer changed by hand inside the argument list keeps its values, and the layers around it
+// still get the draws of the one-by-one order. (What the changed layer itself kept of its own
+// draw, here its bias, does depend on when it was built: it is not redrawn.)
+TEST(Sequential, ArgumentListWithALayerChangedByHandInitialisesAsIfAddedOneByOne) {
+    const auto modified = [] {
+        Linear l(2, 2);
+        init::copy_(l.weight(), {1, 2, 3, 4});
+        return l;
+    };
+    const auto values = [](const Sequential& seq, std::size_t i) {
+        std::vector<double> v;
+        for (const Tensor& p : seq[i]->parameters()) {
+            for (double x : p.to_vector()) v.push_back(x);
+        }
+        return v;
+    };
+    manual_seed(4);
+    Sequential from_arguments(Linear(2, 2), modified(), Linear(2, 2), Dropout(0.5));
+    manual_seed(4);
+    Sequential one_by_one;
+    one_by_one.push_back(Linear(2, 2));
+    one_by_one.push_back(modified());
+    one_by_one.push_back(Linear(2, 2));
+    one_by_one.push_back(Dropout(0.5));
+    EXPECT_EQ(values(from_arguments, 0), values(one_by_one, 0));
+    EXPECT_EQ(values(from_arguments, 2), values(one_by_one, 2));
+    EXPECT_NE(values(from_arguments, 0), values(from_arguments, 2));
+    EXPECT_EQ(from_arguments.at<Linear>(1)->weight().to_vector(),
+              (std::vector<double>{1, 2, 3, 4}));
+    EXPECT_EQ(from_arguments[3]->forward(ones(Shape{64})).to_vector(),
+              one_by_one[3]->forward(ones(Shape{64})).to_vector());  // the same Dropout mask
+}
+
 TEST(Sequential, AMovedFromSequentialOrLinearIsAClearError) {
     Sequential a(Linear(2, 2), ReLU());
     Sequential b(std::move(a));
