@@ -52,7 +52,7 @@ constexpr std::size_t kTmpSuffixMax = 1 + 5 + 10 + 1 + 20;  // "." ".tmp." pid "
 std::string tmp_stem(const std::string& name) {
     if (name.size() + kTmpSuffixMax <= kNameMax) return name;
     std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
-    for (unsigned char c : name) h = (h ^ c) * 0x100000001b3ULL;
+    for (char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
     static const char* const kHex = "0123456789abcdef";
     std::string hash(16, '0');
     for (int i = 15; i >= 0; --i, h >>= 4) hash[static_cast<std::size_t>(i)] = kHex[h & 15];
