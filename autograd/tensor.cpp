@@ -346,7 +346,9 @@ MutableValue Tensor::mutable_value() {
             std::string("mutable_value: only a leaf's value can be changed (got ") +
             "the output of '" + n->op() + "')");
     }
-    n->version_.fetch_add(1, std::memory_order_relaxed);
+    // A plain load and store, not a locked read-modify-write: two threads changing one value at
+    // once race on the value itself anyway (README, "Threads").
+    n->version_.store(n->version_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     return MutableValue(&n->value_);
 }
 
