@@ -12,6 +12,8 @@
 // can be differentiated again: grad(..., create_graph=true) in autograd/functional.h.
 
 #include <cstddef>
+#include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <vector>
 
@@ -89,14 +91,113 @@ Tensor max(const Tensor& a, int axis, bool keepdims = false,
 /// Sum of a list of same-shape tensors in one node (n inputs, one output).
 Tensor add_n(const std::vector<Tensor>& terms, const CallSite& site = CallSite::current());
 
-// ---- Linear algebra and shape ----
-/// Matrix product through BLAS. (m,k)·(k,n) -> (m,n); (m,k)·(k) -> (m); (k)·(k) -> ().
-/// d/dA = grad · B^T, d/dB = A^T · grad.
+// ---- Linear algebra ----
+/// Matrix product with torch.matmul's rules, through BLAS: (m,k)·(k,n) -> (m,n); (m,k)·(k) ->
+/// (m); (k)·(k,n) -> (n); (k)·(k) -> (); N-d operands are batches of matrices whose batch dims
+/// broadcast, e.g. (2,1,3,4)·(5,4,2) -> (2,5,3,2). d/dA = grad · B^T, d/dB = A^T · grad (per
+/// batch, summed over the batch dims that broadcast an operand).
 Tensor matmul(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
+/// Batched product of two 3-D tensors (b,n,m)·(b,m,p) -> (b,n,p), no broadcasting. As matmul.
+Tensor bmm(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
+
+// ---- Shape: every result is a new contiguous tensor ----
+// NOTE: arrays own their storage, so reshape, view-like ops and slices copy; PyTorch returns
+// views sharing the input's storage. contiguous() is therefore the identity.
 /// 2-D transpose (m,n) -> (n,m); a 1-D or 0-D tensor is returned unchanged.
 Tensor transpose(const Tensor& a, const CallSite& site = CallSite::current());
+/// Swaps dims dim0 and dim1 (negative counts from the end). d/da = transpose(grad, dim0, dim1).
+Tensor transpose(const Tensor& a, std::int64_t dim0, std::int64_t dim1,
+                 const CallSite& site = CallSite::current());
+/// torch::t: transpose of a tensor of at most 2 dims. Throws for more.
+Tensor t(const Tensor& a, const CallSite& site = CallSite::current());
+/// Dims reordered: out.shape[i] = a.shape[dims[i]]. d/da = permute(grad, inverse of dims).
+Tensor permute(const Tensor& a, const std::vector<std::int64_t>& dims,
+               const CallSite& site = CallSite::current());
 /// Same elements, new shape (same count). d/da = grad reshaped back.
 Tensor reshape(const Tensor& a, Shape shape, const CallSite& site = CallSite::current());
+/// The same with one dim given as -1, inferred from the element count: reshape(x, {-1, 4}).
+Tensor reshape(const Tensor& a, const std::vector<std::int64_t>& shape,
+               const CallSite& site = CallSite::current());
+Tensor reshape(const Tensor& a, std::initializer_list<std::int64_t> shape,
+               const CallSite& site = CallSite::current());
+/// A size-1 dim inserted at `dim` (in [-ndim-1, ndim]). d/da = grad reshaped back.
+Tensor unsqueeze(const Tensor& a, std::int64_t dim, const CallSite& site = CallSite::current());
+/// Dim `dim` removed if its size is 1 (else a is returned unchanged, as PyTorch).
+Tensor squeeze(const Tensor& a, std::int64_t dim, const CallSite& site = CallSite::current());
+/// Every size-1 dim removed.
+Tensor squeeze(const Tensor& a, const CallSite& site = CallSite::current());
+/// Dims start_dim..end_dim merged into one; a 0-D tensor becomes (1).
+Tensor flatten(const Tensor& a, std::int64_t start_dim = 0, std::int64_t end_dim = -1,
+               const CallSite& site = CallSite::current());
+/// a broadcast to `sizes` (-1 keeps a dim; new dims go in front). d/da = grad summed back.
+Tensor expand(const Tensor& a, const std::vector<std::int64_t>& sizes,
+              const CallSite& site = CallSite::current());
+/// a itself: every tensor is contiguous (see the NOTE above).
+Tensor contiguous(const Tensor& a, const CallSite& site = CallSite::current());
+
+// ---- Indexing (index tensors are int64; negative indices count from the end) ----
+/// Elements start..start+length-1 along dim. d/da = grad scattered into zeros.
+Tensor narrow(const Tensor& a, std::int64_t dim, std::int64_t start, std::int64_t length,
+              const CallSite& site = CallSite::current());
+/// Elements start, start+step, ... < end along dim (start defaults to 0, end to the size).
+/// NOTE: PyTorch clamps start/end past the end silently; we throw (issue 10: a slice past the
+/// end is an error). d/da = grad scattered into zeros at the sliced positions.
+Tensor slice(const Tensor& a, std::int64_t dim = 0,
+             std::optional<std::int64_t> start = std::nullopt,
+             std::optional<std::int64_t> end = std::nullopt, std::int64_t step = 1,
+             const CallSite& site = CallSite::current());
+/// The slice at `index` along dim, that dim removed. d/da = grad placed at index, zeros elsewhere.
+Tensor select(const Tensor& a, std::int64_t dim, std::int64_t index,
+              const CallSite& site = CallSite::current());
+/// Slices index[0], index[1], ... along dim (index 1-D or 0-D int64). d/da = index_add of grad.
+Tensor index_select(const Tensor& a, std::int64_t dim, const Tensor& index,
+                    const CallSite& site = CallSite::current());
+/// out[i][j] = a[index[i][j]][j] for dim 0 (torch.gather). d/da = scatter_add of grad.
+Tensor gather(const Tensor& a, std::int64_t dim, const Tensor& index,
+              const CallSite& site = CallSite::current());
+/// self with src added where gather would read (repeated indices accumulate).
+/// d/dself = grad, d/dsrc = gather(grad, dim, index).
+Tensor scatter_add(const Tensor& self, std::int64_t dim, const Tensor& index, const Tensor& src,
+                   const CallSite& site = CallSite::current());
+/// self with alpha * source's slice i added to self's slice index[i] along dim.
+/// d/dself = grad, d/dsource = alpha * index_select(grad, dim, index).
+Tensor index_add(const Tensor& self, std::int64_t dim, const Tensor& index, const Tensor& source,
+                 double alpha = 1.0, const CallSite& site = CallSite::current());
+/// Rows of weight (V,D) picked by indices of any shape: out indices.shape + (D). d/dweight =
+/// grad rows added into zeros at their indices (repeated indices accumulate).
+Tensor embedding(const Tensor& weight, const Tensor& indices,
+                 const CallSite& site = CallSite::current());
+/// a where cond else b, all three broadcast (cond bool). d/da = where(cond, grad, 0),
+/// d/db = where(cond, 0, grad).
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b,
+             const CallSite& site = CallSite::current());
+/// a with `value` where mask (bool, broadcast to a's shape). d/da = where(mask, 0, grad).
+Tensor masked_fill(const Tensor& a, const Tensor& mask, double value,
+                   const CallSite& site = CallSite::current());
+
+// ---- Joining ----
+/// The tensors joined along dim (same shape except along dim). d/d(input i) = its piece of grad.
+Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim = 0,
+           const CallSite& site = CallSite::current());
+/// The tensors (all one shape) stacked along a new dim. d/d(input i) = select(grad, dim, i).
+Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim = 0,
+             const CallSite& site = CallSite::current());
+/// Pieces of split_size along dim, the last one smaller. Each piece is a narrow of a.
+std::vector<Tensor> split(const Tensor& a, std::int64_t split_size, std::int64_t dim = 0,
+                          const CallSite& site = CallSite::current());
+/// Pieces of the given sizes along dim (they must sum to the dim's size).
+/// NOTE: LibTorch spells this split_with_sizes; split with a list is its Python form.
+std::vector<Tensor> split(const Tensor& a, const std::vector<std::int64_t>& split_sizes,
+                          std::int64_t dim = 0, const CallSite& site = CallSite::current());
+std::vector<Tensor> split_with_sizes(const Tensor& a, const std::vector<std::int64_t>& split_sizes,
+                                     std::int64_t dim = 0,
+                                     const CallSite& site = CallSite::current());
+/// `chunks` pieces of ceil(size / chunks) along dim (fewer when they run out), as torch.chunk.
+std::vector<Tensor> chunk(const Tensor& a, std::int64_t chunks, std::int64_t dim = 0,
+                          const CallSite& site = CallSite::current());
+/// The slices along dim, that dim removed: select(a, dim, i) for each i.
+std::vector<Tensor> unbind(const Tensor& a, std::int64_t dim = 0,
+                           const CallSite& site = CallSite::current());
 
 // ---- Operators: tensors and scalars mix ----
 Tensor operator+(const TensorArg& a, const Tensor& b);

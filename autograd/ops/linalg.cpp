@@ -1,91 +1,78 @@
-// Matrix products through xtensor-blas to BLAS (OpenBLAS on Debian), written straight into the
-// result buffer: no temporaries, transposes passed to BLAS as flags instead of materialised.
+// Matrix products with torch.matmul's rules: 1-D operands, 2-D, and batches with broadcast
+// batch dims, one BLAS gemm per matrix (or one over the stacked rows when a batch meets a single
+// matrix). Transposes are BLAS flags carried as the node's parameters, never copies.
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
+#include "autograd/kernels/nd.h"
 #include "autograd/op.h"
-#include "autograd/xt.h"
 
 namespace xgrad {
 
-void ensure_thread_defaults();  // autograd/threads.cpp
-
 namespace {
-
-// C (m,n) = op(A) · op(B), where op(A) is (m,k) and op(B) is (k,n); A, B row-major with
-// their stored shapes (ta ? (k,m) : (m,k)) and (tb ? (n,k) : (k,n)).
-template <class T>
-void gemm(const T* a, bool ta, const T* b, bool tb, T* c, std::size_t m, std::size_t n,
-          std::size_t k) {
-    if (m == 0 || n == 0) return;
-    ensure_thread_defaults();
-    if (k == 0) {
-        std::fill(c, c + m * n, T(0));
-        return;
-    }
-    auto A = xt_bridge::matrix(a, ta ? k : m, ta ? m : k);
-    auto B = xt_bridge::matrix(b, tb ? n : k, tb ? k : n);
-    auto C = xt_bridge::matrix(c, m, n);
-    xt::blas::gemm(A, B, C, ta, tb);
-}
-
-// The operands as matrices: a vector on the left is a row (1,k); on the right a column (k,1).
-// op(A) is (m,k) and op(B) is (k,n), with op = transpose where the flag says so.
-struct Dims {
-    std::size_t m, k, n;
-};
 
 struct MatmulParams {
     bool ta = false, tb = false;
 };
 
-Dims matmul_dims(const Shape& sa, const Shape& sb, MatmulParams p) {
-    if (sa.size() < 1 || sa.size() > 2 || sb.size() < 1 || sb.size() > 2) {
-        throw std::invalid_argument("matmul: operands must be 1-D or 2-D (got " + sa.str() +
-                                    " and " + sb.str() + ")");
-    }
-    // A vector stands for (1,k) on the left and (k,1) on the right; flags apply to matrices.
-    const std::size_t ra = sa.size() == 2 ? sa[0] : 1, ca = sa[sa.size() - 1];
-    const std::size_t rb = sb[0], cb = sb.size() == 2 ? sb[1] : 1;
-    const std::size_t m = p.ta ? ca : ra, ka = p.ta ? ra : ca;
-    const std::size_t kb = p.tb ? cb : rb, n = p.tb ? rb : cb;
-    if (ka != kb) {
-        throw std::invalid_argument("matmul: inner dimensions differ (got " + sa.str() + " and " +
-                                    sb.str() + ")");
-    }
-    return {m, ka, n};
+// The operand as the product reads it: the last two dims swapped when its flag is set (a 1-D
+// operand has no flag to apply).
+Shape logical(const Shape& s, bool t) {
+    Shape r = s;
+    if (t && s.size() >= 2) std::swap(r[s.size() - 1], r[s.size() - 2]);
+    return r;
 }
 
-Shape matmul_shape(const Shape& sa, const Shape& sb, const Dims& d) {
-    if (sa.size() == 2 && sb.size() == 2) return Shape{d.m, d.n};
-    if (sa.size() == 2) return Shape{d.m};
-    if (sb.size() == 2) return Shape{d.n};
-    return Shape{};
+kernels::MatmulPlan plan_of(const Shape& sa, const Shape& sb, MatmulParams p) {
+    return kernels::matmul_plan(logical(sa, p.ta), logical(sb, p.tb), "matmul");
 }
 
 Tensor matmul_flags(const Tensor& a, const Tensor& b, MatmulParams p);
 
-// C = op(A) op(B), with G = dL/dC (m,n):
+// Leading dims that broadcast: g summed to `shape` (the engine's sum_to), as a Tensor op.
+Tensor reduce_to(const Tensor& g, const Shape& shape) {
+    return g.shape() == shape ? g : sum_to(g, shape);
+}
+
+// C = op(A) op(B) per batch, with G = dL/dC:
 //   d op(A) = G op(B)^T, so dA = ta ? op(B) G^T : G op(B)^T;
 //   d op(B) = op(A)^T G, so dB = tb ? G^T op(A) : op(A)^T G.
 // Each product is itself a flagged matmul (no transposed copies), and so differentiable again.
-// Vector operands are viewed as (1,k) rows or (k,1) columns for the products.
+// A 1-D operand is a (1,k) row on the left and a (k,1) column on the right, its dim dropped from
+// C; batch dims that broadcast an operand are summed back (sum_to) to its own batch shape.
+// A batch of a against one 2-D b (a Linear on (N,T,in)): dB = A^T G over the stacked rows,
+// one gemm with k = batches * m instead of a (batches,k,n) temporary.
 TensorGrads matmul_rule(const OpContext& ctx, const Tensor& grad) {
     const MatmulParams p = ctx.params<MatmulParams>();
     const Tensor &a = ctx.input(0), &b = ctx.input(1);
-    const Dims d = matmul_dims(a.shape(), b.shape(), p);
-    const bool matrices = a.ndim() == 2 && b.ndim() == 2;
-    const Tensor A = matrices || a.ndim() == 2 ? a : reshape(a, Shape{1, d.k});
-    const Tensor B = matrices || b.ndim() == 2 ? b : reshape(b, Shape{d.k, 1});
-    const Tensor G = matrices ? grad : reshape(grad, Shape{d.m, d.n});
+    const kernels::MatmulPlan pl = plan_of(a.shape(), b.shape(), p);
+    const bool a_vec = a.ndim() == 1, b_vec = b.ndim() == 1;
+    const Tensor A = a_vec ? reshape(a, Shape{1, pl.k}) : a;
+    const Tensor B = b_vec ? reshape(b, Shape{pl.k, 1}) : b;
+    std::vector<std::size_t> gv = pl.batch.vec();  // grad as batch + (m, n)
+    gv.push_back(pl.m);
+    gv.push_back(pl.n);
+    const Tensor G = grad.shape() == Shape(gv) ? grad : reshape(grad, Shape(gv));
     Tensor ga, gb;
     if (ctx.needs_grad(0)) {
         ga = p.ta ? matmul_flags(B, G, {p.tb, true}) : matmul_flags(G, B, {false, !p.tb});
+        ga = reduce_to(ga, A.shape());
         if (ga.shape() != a.shape()) ga = reshape(ga, a.shape());
     }
     if (ctx.needs_grad(1)) {
-        gb = p.tb ? matmul_flags(G, A, {true, p.ta}) : matmul_flags(A, G, {!p.ta, false});
+        const bool folded = B.ndim() == 2 && A.ndim() > 2 && !p.ta;
+        if (folded) {
+            // A (batches*m, k), G (batches*m, n): dB = A^T G, or G^T A when tb.
+            const std::size_t rows = pl.a_batches * pl.m;
+            const Tensor A2 = reshape(A, Shape{rows, pl.k});
+            const Tensor G2 = reshape(G, Shape{rows, pl.n});
+            gb = p.tb ? matmul_flags(G2, A2, {true, false}) : matmul_flags(A2, G2, {true, false});
+        } else {
+            gb = p.tb ? matmul_flags(G, A, {true, p.ta}) : matmul_flags(A, G, {!p.ta, false});
+            gb = reduce_to(gb, B.shape());
+        }
         if (gb.shape() != b.shape()) gb = reshape(gb, b.shape());
     }
     return TensorGrads(std::move(ga), std::move(gb));
@@ -105,15 +92,31 @@ const OpDef kMatmul = [] {
     return d;
 }();
 
+template <class T>
+void batched_gemm(const kernels::MatmulPlan& pl, MatmulParams p, const T* A, const T* B, T* C) {
+    const std::size_t sa = pl.m * pl.k, sb = pl.k * pl.n, sc = pl.m * pl.n;
+    bool identity = pl.b_batches == 1 && pl.a_batches == pl.a_index.size() && !p.ta;
+    for (std::size_t i = 0; identity && i < pl.a_index.size(); ++i) identity = pl.a_index[i] == i;
+    if (identity) {
+        // Every matrix of a, in order, against one b: (batches*m, k) @ op(B) (k, n), one gemm.
+        kernels::gemm(A, false, B, p.tb, C, pl.a_batches * pl.m, pl.n, pl.k);
+        return;
+    }
+    for (std::size_t i = 0; i < pl.a_index.size(); ++i) {
+        kernels::gemm(A + pl.a_index[i] * sa, p.ta, B + pl.b_index[i] * sb, p.tb, C + i * sc, pl.m,
+                      pl.n, pl.k);
+    }
+}
+
 Tensor matmul_flags(const Tensor& a, const Tensor& b, MatmulParams p) {
     detail::check_defined("matmul", a, "input 0");
     detail::check_defined("matmul", b, "input 1");
     detail::check_same_dtype("matmul", a, b);
-    const Dims d = matmul_dims(a.shape(), b.shape(), p);
-    Array c = Array::empty(a.dtype(), matmul_shape(a.shape(), b.shape(), d));
-    dispatch(a.dtype(), [&](auto t) {
+    const kernels::MatmulPlan pl = plan_of(a.shape(), b.shape(), p);
+    Array c = Array::empty(a.dtype(), pl.out);
+    dispatch("matmul", a.dtype(), [&](auto t) {
         using T = decltype(t);
-        gemm(a.value().data<T>(), p.ta, b.value().data<T>(), p.tb, c.data<T>(), d.m, d.n, d.k);
+        batched_gemm<T>(pl, p, a.value().data<T>(), b.value().data<T>(), c.data<T>());
     });
     return record(kMatmul, std::move(c), {&a, &b}, p);
 }
@@ -121,6 +124,24 @@ Tensor matmul_flags(const Tensor& a, const Tensor& b, MatmulParams p) {
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, const CallSite&) {
+    return matmul_flags(a, b, MatmulParams{});
+}
+
+Tensor bmm(const Tensor& a, const Tensor& b, const CallSite&) {
+    detail::check_defined("bmm", a, "input 0");
+    detail::check_defined("bmm", b, "input 1");
+    if (a.ndim() != 3 || b.ndim() != 3) {
+        throw std::invalid_argument("bmm: expected two 3-D tensors (got " + a.shape().str() +
+                                    " and " + b.shape().str() + ")");
+    }
+    if (a.shape()[0] != b.shape()[0]) {
+        throw std::invalid_argument("bmm: batch sizes differ (got " + a.shape().str() + " and " +
+                                    b.shape().str() + ")");
+    }
+    if (a.shape()[2] != b.shape()[1]) {
+        throw std::invalid_argument("bmm: inner dimensions differ (got " + a.shape().str() +
+                                    " and " + b.shape().str() + ")");
+    }
     return matmul_flags(a, b, MatmulParams{});
 }
 

@@ -32,13 +32,11 @@ TEST(Errors, MatmulInnerDimensionMismatchNamesBothShapes) {
                      "matmul: inner dimensions differ (got (3) and (4))");
 }
 
-TEST(Errors, MatmulRefusesOperandsThatAreNot1DOr2D) {
-    EXPECT_THROW_MSG(matmul(zeros({2, 3, 4}), zeros({4, 2})), std::invalid_argument,
-                     "matmul: operands must be 1-D or 2-D (got (2,3,4) and (4,2))");
-    EXPECT_THROW_MSG(matmul(zeros({4, 2}), zeros({2, 3, 4})), std::invalid_argument,
-                     "matmul:", "(4,2) and (2,3,4)");
-    EXPECT_THROW_MSG(matmul(scalar(2), zeros({3})), std::invalid_argument, "matmul:", "1-D or 2-D",
-                     "() and (3)");
+TEST(Errors, MatmulRefusesZeroDimensionalOperands) {
+    EXPECT_THROW_MSG(matmul(scalar(2), zeros({3})), std::invalid_argument,
+                     "matmul:", "at least 1 dimension", "() and (3)");
+    EXPECT_THROW_MSG(matmul(zeros({4, 2}), zeros({3, 3, 4})), std::invalid_argument,
+                     "matmul: inner dimensions differ (got (4,2) and (3,3,4))");
 }
 
 TEST(Errors, BackwardOfANonScalarNeedsASeed) {
