@@ -1,0 +1,160 @@
+// The N-d ops through the engine (Tensors, graph, backward), one thread, each next to a
+// baseline in this binary (bench/ratios.py pairs BM_<Area>Engine<rest> with BM_<Area>Hand/Blas):
+// - permute(x, {0,2,1}).contiguous() of a (64,128,256) float32 tensor against a memcpy of the
+//   same 32 MB into a fresh buffer (issue 10: within 2x);
+// - bmm of 32 batches of 64x64 @ 64x64 float32, forward + backward through Tensor::backward,
+//   against a loop of raw cblas_sgemm calls (C = AB, dA = G B^T, dB = A^T G; issue 10: 1.15x);
+// - attention softmax(q k^T / sqrt(d)) v at (B,H,T,D) = (8,4,128,32), forward + backward,
+//   against the same arithmetic on raw BLAS with hand-written softmax loops (issue 10: 1.3x).
+
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "autograd/autograd.h"
+
+namespace {
+
+using namespace xgrad;
+
+void BM_ShapeOpsEnginePermuteContiguous(benchmark::State& state) {
+    const Tensor x = uniform({64, 128, 256}, -1, 1, 1);
+    for (auto _ : state) {
+        Tensor p = contiguous(permute(x, {0, 2, 1}));
+        benchmark::DoNotOptimize(p.value().raw());
+    }
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(x.value().nbytes()));
+}
+void BM_ShapeOpsHandPermuteContiguous(benchmark::State& state) {
+    const Array a = uniform({64, 128, 256}, -1, 1, 1).value();
+    for (auto _ : state) {
+        Array p = Array::empty(f32, a.shape());
+        std::memcpy(p.raw(), a.raw(), a.nbytes());
+        benchmark::DoNotOptimize(p.raw());
+    }
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(a.nbytes()));
+}
+
+constexpr std::size_t kB = 32, kN = 64;
+
+void BM_ShapeOpsEngineBmmFwdBwd(benchmark::State& state) {
+    Tensor a = uniform({kB, kN, kN}, -1, 1, 1, f32, true);
+    Tensor b = uniform({kB, kN, kN}, -1, 1, 2, f32, true);
+    const Tensor g = uniform({kB, kN, kN}, -1, 1, 3);
+    for (auto _ : state) {
+        Tensor c = bmm(a, b);
+        c.backward(g);
+        benchmark::DoNotOptimize(a.grad().value().raw());
+        a.zero_grad();
+        b.zero_grad();
+    }
+    state.SetItemsProcessed(state.iterations() * 6 * kB * kN * kN * kN);
+}
+
+void sgemm(bool ta, bool tb, int m, int n, int k, const float* a, const float* b, float beta,
+           float* c) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
+                k, 1.0f, a, ta ? m : k, b, tb ? k : n, beta, c, n);
+}
+
+void BM_ShapeOpsBlasBmmFwdBwd(benchmark::State& state) {
+    const Array a = uniform({kB, kN, kN}, -1, 1, 1).value(),
+                b = uniform({kB, kN, kN}, -1, 1, 2).value(),
+                g = uniform({kB, kN, kN}, -1, 1, 3).value();
+    const float *A = a.data<float>(), *B = b.data<float>(), *G = g.data<float>();
+    const int n = static_cast<int>(kN);
+    for (auto _ : state) {
+        // Fresh outputs each step, as the engine allocates its results.
+        std::vector<float> c(kB * kN * kN), ga(kB * kN * kN), gb(kB * kN * kN);
+        for (std::size_t i = 0; i < kB; ++i) {
+            const std::size_t o = i * kN * kN;
+            sgemm(false, false, n, n, n, A + o, B + o, 0, c.data() + o);  // C = A B
+            sgemm(false, true, n, n, n, G + o, B + o, 0, ga.data() + o);  // dA = G B^T
+            sgemm(true, false, n, n, n, A + o, G + o, 0, gb.data() + o);  // dB = A^T G
+        }
+        benchmark::DoNotOptimize(c.data());
+        benchmark::DoNotOptimize(ga.data());
+        benchmark::DoNotOptimize(gb.data());
+    }
+    state.SetItemsProcessed(state.iterations() * 6 * kB * kN * kN * kN);
+}
+
+constexpr std::size_t kBatch = 8, kHeads = 4, kT = 128, kD = 32;
+
+void BM_ShapeOpsEngineAttentionFwdBwd(benchmark::State& state) {
+    const Shape s{kBatch, kHeads, kT, kD};
+    Tensor q = uniform(s, -1, 1, 1, f32, true), k = uniform(s, -1, 1, 2, f32, true),
+           v = uniform(s, -1, 1, 3, f32, true);
+    const Tensor g = uniform(s, -1, 1, 4);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(kD));
+    for (auto _ : state) {
+        // q (B,H,T,D) @ k^T (B,H,D,T) -> scores (B,H,T,T); softmax over keys; @ v -> (B,H,T,D)
+        Tensor o = matmul(softmax(matmul(q, transpose(k, -2, -1)) * scale, -1), v);
+        o.backward(g);
+        benchmark::DoNotOptimize(q.grad().value().raw());
+        q.zero_grad();
+        k.zero_grad();
+        v.zero_grad();
+    }
+    state.SetItemsProcessed(state.iterations() * 12 * kBatch * kHeads * kT * kT * kD);
+}
+
+// The same on raw BLAS: S = scale Q K^T, P = softmax(S), O = P V; backward
+// dV = P^T G, dP = G V^T, dS = P * (dP - rowsum(dP * P)), dQ = scale dS K, dK = scale dS^T Q.
+void BM_ShapeOpsBlasAttentionFwdBwd(benchmark::State& state) {
+    const Shape s{kBatch, kHeads, kT, kD};
+    const Array qa = uniform(s, -1, 1, 1).value(), ka = uniform(s, -1, 1, 2).value(),
+                va = uniform(s, -1, 1, 3).value(), ga = uniform(s, -1, 1, 4).value();
+    const float *Q = qa.data<float>(), *K = ka.data<float>(), *V = va.data<float>(),
+                *G = ga.data<float>();
+    const float scale = 1.0f / std::sqrt(static_cast<float>(kD));
+    const std::size_t nb = kBatch * kHeads, tt = kT * kT, td = kT * kD;
+    const int T = static_cast<int>(kT), D = static_cast<int>(kD);
+    for (auto _ : state) {
+        std::vector<float> P(nb * tt), O(nb * td), dP(nb * tt), dQ(nb * td), dK(nb * td),
+            dV(nb * td);
+        for (std::size_t b = 0; b < nb; ++b) {
+            float* p = P.data() + b * tt;
+            const float *q = Q + b * td, *k = K + b * td, *v = V + b * td, *g = G + b * td;
+            sgemm(false, true, T, T, D, q, k, 0, p);  // S = Q K^T
+            for (std::size_t i = 0; i < kT; ++i) {
+                float* row = p + i * kT;
+                float mx = -INFINITY;
+                for (std::size_t j = 0; j < kT; ++j) mx = std::max(mx, row[j] * scale);
+                float z = 0;
+                for (std::size_t j = 0; j < kT; ++j) z += (row[j] = std::exp(row[j] * scale - mx));
+                for (std::size_t j = 0; j < kT; ++j) row[j] /= z;
+            }
+            sgemm(false, false, T, D, T, p, v, 0, O.data() + b * td);  // O = P V
+            sgemm(true, false, T, D, T, p, g, 0, dV.data() + b * td);  // dV = P^T G
+            float* dp = dP.data() + b * tt;
+            sgemm(false, true, T, T, D, g, v, 0, dp);  // dP = G V^T
+            for (std::size_t i = 0; i < kT; ++i) {
+                float* dr = dp + i * kT;
+                const float* pr = p + i * kT;
+                float dot = 0;
+                for (std::size_t j = 0; j < kT; ++j) dot += dr[j] * pr[j];
+                for (std::size_t j = 0; j < kT; ++j) dr[j] = scale * pr[j] * (dr[j] - dot);
+            }
+            sgemm(false, false, T, D, T, dp, k, 0, dQ.data() + b * td);  // dQ = dS K
+            sgemm(true, false, T, D, T, dp, q, 0, dK.data() + b * td);   // dK = dS^T Q
+        }
+        benchmark::DoNotOptimize(O.data());
+        benchmark::DoNotOptimize(dQ.data());
+        benchmark::DoNotOptimize(dK.data());
+        benchmark::DoNotOptimize(dV.data());
+    }
+    state.SetItemsProcessed(state.iterations() * 12 * kBatch * kHeads * kT * kT * kD);
+}
+
+BENCHMARK(BM_ShapeOpsEnginePermuteContiguous)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ShapeOpsHandPermuteContiguous)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ShapeOpsEngineBmmFwdBwd)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ShapeOpsBlasBmmFwdBwd)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ShapeOpsEngineAttentionFwdBwd)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ShapeOpsBlasAttentionFwdBwd)->Unit(benchmark::kMillisecond);
+
+}  // namespace
