@@ -78,7 +78,7 @@ StridedParams slice_view(const Shape& s, std::size_t d, std::size_t start, std::
     p.base = s;
     p.view = s;
     p.strides = kernels::contiguous_strides(s);
-    p.offset = start * p.strides[d];
+    p.offset = count == 0 ? 0 : start * p.strides[d];  // an empty view reads nothing
     p.view[d] = count;
     p.strides[d] *= step;
     return p;

@@ -33,6 +33,10 @@ TEST(JoinOps, SplitChunkUnbindValues) {
     EXPECT_TRUE(values_are(s[1], {4, 2}, {2, 3, 4, 5, 6, 7, 8, 9}));
     s = split(x, 1, 1);
     EXPECT_TRUE(values_are(s[1], {5, 1}, {1, 3, 5, 7, 9}));
+    s = split(x, std::vector<std::int64_t>{5, 0});  // an empty last piece
+    ASSERT_EQ(s.size(), 2u);
+    EXPECT_EQ(s[1].shape(), (Shape{0, 2}));
+    EXPECT_EQ(narrow(x, 0, 5, 0).shape(), (Shape{0, 2}));
     std::vector<Tensor> c = chunk(x, 3);  // ceil(5/3) = 2: sizes 2, 2, 1
     ASSERT_EQ(c.size(), 3u);
     EXPECT_EQ(c[2].shape(), (Shape{1, 2}));
