@@ -15,12 +15,14 @@ Module::Module(std::string name) : name_(std::move(name)) {}
 Module::Module(Module&& other)
     : name_(other.name_),
       params_(std::move(other.params_)),
+      buffers_(std::move(other.buffers_)),
       children_(std::move(other.children_)),
       training_(other.training_),
       has_default_draw_(other.has_default_draw_),
       default_draw_(other.default_draw_),
       default_fingerprint_(other.default_fingerprint_) {
     other.params_.clear();
+    other.buffers_.clear();
     other.children_.clear();
     other.moved_from_ = true;
     other.has_default_draw_ = false;
@@ -30,6 +32,7 @@ Module& Module::operator=(Module&& other) {
     if (this == &other) return *this;
     name_ = other.name_;
     params_ = std::move(other.params_);
+    buffers_ = std::move(other.buffers_);
     children_ = std::move(other.children_);
     training_ = other.training_;
     moved_from_ = other.moved_from_;
@@ -37,6 +40,7 @@ Module& Module::operator=(Module&& other) {
     default_draw_ = other.default_draw_;
     default_fingerprint_ = other.default_fingerprint_;
     other.params_.clear();
+    other.buffers_.clear();
     other.children_.clear();
     other.moved_from_ = true;
     other.has_default_draw_ = false;
@@ -297,7 +301,12 @@ void Module::to(DType dtype) {
         p.second.set_data(p.second.value().cast(dtype));
     }
     for (auto& b : buffers_) {
-        if (b.second.dtype() != dtype) b.second.mutable_value() = b.second.value().cast(dtype);
+        // NOTE: as PyTorch's to(dtype), only floating buffers convert (a step counter stays
+        // int64); set_data, since an in-place assignment must keep the dtype.
+        const DType from = b.second.dtype();
+        if (from != dtype && is_floating_point(from) && is_floating_point(dtype)) {
+            b.second.set_data(b.second.value().cast(dtype));
+        }
     }
     for (auto& c : children_) c.second->to(dtype);
 }

@@ -91,7 +91,8 @@ public:
     /// Same as train(false).
     void eval() { train(false); }
     bool is_training() const { return training_; }
-    /// Converts every parameter to `dtype` in place (gradients are dropped).
+    /// Converts every parameter and floating buffer to `dtype` in place (gradients are dropped;
+    /// int64 and bool buffers keep their dtype, as PyTorch).
     void to(DType dtype);
 
     /// The type name given at construction.

@@ -47,6 +47,36 @@ void train(Module& net, optim::Optimizer& opt, std::size_t first, std::size_t ep
     fit(net, opt, loader, nullptr, fo);
 }
 
+// Running statistics and a step counter, as BatchNorm keeps them.
+struct Stats : Module {
+    Stats(double v) : Module("Stats") {
+        register_parameter("weight", full(Shape{3}, v));
+        register_buffer("running_var", full(Shape{3}, 2 * v, f64));
+        register_buffer("num_batches_tracked",
+                        Tensor(Array::from_vector<std::int64_t>({static_cast<std::int64_t>(v)})));
+    }
+};
+
+TEST(Checkpoint, BuffersAreSavedAndLoadedWithTheParameters) {
+    TempDir dir;
+    Sequential a(Linear(2, 2), Stats(5));
+    save_checkpoint(dir.file("s.xgt"), a);
+    Sequential b(Linear(2, 2), Stats(1));
+    load_checkpoint(dir.file("s.xgt"), b);
+    const auto buffers = b.named_buffers();
+    ASSERT_EQ(buffers.size(), 2u);
+    EXPECT_EQ(buffers[0].first, "1.running_var");
+    EXPECT_EQ(buffers[0].second.to_vector(), (std::vector<double>{10, 10, 10}));
+    EXPECT_EQ(buffers[1].second.dtype(), DType::Int64);
+    EXPECT_EQ(buffers[1].second.item(), 5.0);
+    EXPECT_EQ(bytes_of(b.named_parameters()), bytes_of(a.named_parameters()));
+    // A buffer of another shape is refused by name, and nothing changes.
+    Sequential c(Linear(2, 2), Linear(1, 1));
+    c.register_buffer("running_var", zeros(Shape{3}, f64));
+    EXPECT_THROW_MSG(load_checkpoint(dir.file("s.xgt"), c), std::runtime_error,
+                     "model.1.running_var");
+}
+
 TEST(Checkpoint, RoundTripRestoresParametersAndOptimizerStateExactly) {
     TempDir dir;
     auto a = mlp(1);

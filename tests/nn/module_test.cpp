@@ -129,6 +129,37 @@ TEST(Module, ToConvertsEveryParameterInPlace) {
     EXPECT_EQ(y.dtype(), f64);
 }
 
+// Running statistics and a step counter, as BatchNorm keeps them.
+struct WithBuffers : Module {
+    WithBuffers() : Module("WithBuffers") {
+        register_parameter("w", ones(Shape{2}));
+        mean = register_buffer("running_mean", full(Shape{2}, 0.25));
+        steps = register_buffer("steps", Tensor(Array::from_vector<std::int64_t>({3}, Shape{1})));
+    }
+    Tensor mean, steps;
+};
+
+TEST(Module, ToConvertsFloatingBuffersAndKeepsIntegerOnes) {
+    WithBuffers m;
+    m.to(f64);
+    const auto buffers = m.named_buffers();
+    ASSERT_EQ(names_of(buffers), (NameList{"running_mean", "steps"}));
+    EXPECT_EQ(buffers[0].second.dtype(), f64);
+    EXPECT_EQ(buffers[0].second.at({1}), 0.25);
+    EXPECT_EQ(buffers[1].second.dtype(), DType::Int64);  // as PyTorch: a counter stays int64
+    EXPECT_EQ(buffers[1].second.at({0}), 3.0);
+    EXPECT_FALSE(buffers[0].second.requires_grad());
+    m.to(f32);
+    EXPECT_EQ(m.named_buffers()[0].second.dtype(), f32);
+}
+
+TEST(Module, MoveCarriesTheBuffers) {
+    WithBuffers a;
+    WithBuffers b(std::move(a));
+    EXPECT_EQ(b.named_buffers().size(), 2u);
+    EXPECT_EQ(b.named_buffers()[0].second.node(), b.mean.node());
+}
+
 TEST(Module, DefaultForwardIsAMisuse) {
     Module m("Custom");
     EXPECT_THROW_MSG(m.forward(ones(Shape{1})), std::logic_error, "Custom",
