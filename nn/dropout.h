@@ -46,4 +46,32 @@ private:
     bool drew_mask_ = false;
 };
 
+/// Zeroes whole channels: in training mode each channel (n, c) of an (N, C, H, W) or (C, H, W)
+/// input is kept with probability 1 - p and scaled by 1 / (1 - p), else zeroed; the identity
+/// in eval mode. The mask is (N, C, 1, 1), broadcast over H and W: d/dx = mask.
+/// NOTE: PyTorch reads a 3-D input as (N, C, L) for backward compatibility, with a warning;
+/// we read it as documented, (C, H, W).
+/// Example: nn::Dropout2d drop(0.2);   // after a Conv2d
+class Dropout2d : public Module {
+public:
+    /// p in [0, 1]; the seed comes from nn::manual_seed's stream.
+    explicit Dropout2d(double p = 0.5);
+    Dropout2d(double p, std::uint64_t seed);
+    Tensor forward(const Tensor& input) override;
+    double p() const { return p_; }
+    /// "Dropout2d(p=0.5)".
+    void pretty_print(std::ostream& os) const override;
+    Tensor get_extra_state() const override;
+    void set_extra_state(const Tensor& state) override;
+
+protected:
+    void reseed_default(std::uint64_t seed) override;
+    bool default_state_untouched() const override;
+
+private:
+    double p_;
+    std::mt19937_64 gen_;
+    bool drew_mask_ = false;
+};
+
 }  // namespace xgrad::nn
