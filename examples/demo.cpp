@@ -1,5 +1,5 @@
 // The README's demo: the course notes worked through by the engine, the course's graphs drawn,
-// and a 784-128-10 MLP trained on Fashion-MNIST, saved, reloaded and checked.
+// a 784-128-10 MLP trained on Fashion-MNIST, saved, reloaded and checked, then a LeNet-5 CNN.
 //   demo [output dir]   (default: out/)
 
 #include <iostream>
@@ -27,5 +27,11 @@ int main(int argc, char** argv) {
     examples::print_traced_two_weight_net(std::cout);
 
     std::cout << "\n==================== 3. Fashion-MNIST ====================\n";
-    return examples::run_fashion_mnist(out);
+    const int mlp = examples::run_fashion_mnist(out);
+    std::cout << "\n==================== 4. Fashion-MNIST, a CNN ====================\n";
+    examples::FashionOptions cnn;
+    cnn.cnn = true;
+    cnn.epochs = 10;
+    const int conv = examples::run_fashion_mnist(out, cnn);
+    return mlp != 0 ? mlp : conv;
 }

@@ -3,6 +3,8 @@
 //
 //   ./build/examples/fashion_mnist [out_dir] [--epochs N] [--batch N] [--lr X] [--seed N]
 //                                  [--train-limit N] [--test-limit N] [--data DIR] [--svg]
+//                                  [--cnn] [--batch-norm]
+// --cnn trains the LeNet-5-style CNN instead of the MLP (--batch-norm: with BatchNorm2d).
 //
 // out_dir defaults to "out". OPENBLAS_NUM_THREADS=1 is the intended setting on small machines.
 
@@ -17,7 +19,7 @@ namespace {
 int usage(const char* argv0) {
     std::fprintf(stderr,
                  "usage: %s [out_dir] [--epochs N] [--batch N] [--lr X] [--seed N] "
-                 "[--train-limit N] [--test-limit N] [--data DIR] [--svg]\n",
+                 "[--train-limit N] [--test-limit N] [--data DIR] [--svg] [--cnn] [--batch-norm]\n",
                  argv0);
     return 2;
 }
@@ -31,7 +33,12 @@ int main(int argc, char** argv) {
         const std::string arg = argv[i];
         const bool has_value = i + 1 < argc;
         auto number = [&]() { return std::strtoull(argv[++i], nullptr, 10); };
-        if (arg == "--svg") {
+        if (arg == "--cnn") {
+            opts.cnn = true;
+        } else if (arg == "--batch-norm") {
+            opts.cnn = true;
+            opts.batch_norm = true;
+        } else if (arg == "--svg") {
             opts.plot = xgrad::data::PlotFormat::Svg;
         } else if (arg == "--epochs" && has_value) {
             opts.epochs = number();

@@ -75,6 +75,52 @@ TEST(FashionMnist, ASmallRunLearnsSavesReloadsAndWritesItsFiles) {
     }
 }
 
+// The CNN of the demo (LeNet-5 style) for 2 epochs on 600 images: it learns, and the reloaded
+// checkpoint predicts exactly as the trained model.
+TEST(FashionMnist, TheCnnLearnsOnASmallRunAndReloadsIdentically) {
+    TempDir dir;
+    FashionOptions opts;
+    opts.cnn = true;
+    opts.train_limit = 600;
+    opts.test_limit = 400;
+    opts.epochs = 2;
+    opts.batch_size = 32;
+    opts.lr = 2e-3;
+    std::ostringstream out;
+    opts.out = &out;
+    FashionResult r;
+    try {
+        r = train_fashion_mnist(dir.file("out"), opts);
+    } catch (const std::exception& e) {
+        FAIL() << e.what() << "\n(this test needs Debian's dataset-fashion-mnist)";
+    }
+    SCOPED_TRACE(out.str());
+    ASSERT_EQ(r.history.size(), 2u);
+    EXPECT_LT(r.history[1].train_loss, r.history[0].train_loss);
+    EXPECT_GT(r.test_accuracy, 0.4);  // chance is 0.1
+    std::printf("CNN test accuracy %.4f on %zu images\n", r.test_accuracy, r.test_images);
+    EXPECT_TRUE(r.same_predictions);
+    EXPECT_EQ(r.model_path, dir.file("out/fashion_cnn_model.xgt"));
+    std::vector<std::string> names;
+    for (const auto& [name, t] : io::load(r.model_path)) names.push_back(name);
+    ASSERT_GE(names.size(), 10u);
+    EXPECT_EQ(names[0], "model.1.weight");  // 0 is the Unflatten
+    EXPECT_NE(out.str().find("Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))"),
+              std::string::npos);
+}
+
+TEST(FashionMnist, TheCnnHasLeNetsParameterCountWithAndWithoutBatchNorm) {
+    std::size_t n = 0;
+    for (const Tensor& p : fashion_cnn(1)->parameters()) n += p.numel();
+    EXPECT_EQ(n, 61706u);  // PyTorch's LeNet-5 (padding 2 on the first conv)
+    n = 0;
+    for (const Tensor& p : fashion_cnn(1, /*batch_norm=*/true)->parameters()) n += p.numel();
+    EXPECT_EQ(n, 61706u + 2 * (6 + 16));
+    EXPECT_EQ(fashion_cnn(1, true)->named_buffers().size(), 6u);
+    Tensor y = fashion_cnn(1)->forward(zeros({3, 784}));
+    EXPECT_EQ(y.shape(), (Shape{3, 10}));
+}
+
 TEST(FashionMnist, MissingDataIsAClearError) {
     TempDir dir;
     FashionOptions opts;
