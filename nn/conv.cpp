@@ -7,7 +7,9 @@
 #include <ostream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "autograd/grad_mode.h"
 #include "autograd/kernels/nd.h"
 #include "autograd/op.h"
 #include "autograd/parallel.h"
@@ -293,6 +295,97 @@ Tensor contract_p(const Tensor& a, const Tensor& b, ContractParams p) {
     return record(kContract, std::move(r), {&a, &b}, p);
 }
 
+// ---- conv2d as one record: the composed rule for higher order, a fused fast path. ----
+//
+// y = channel_matmul(W, im2col(x)) + b. The rule (recorded under create_graph) is that
+// composition's: dW = contract(G, im2col(x)), dx = col2im(W^T G), db = sum of G. The fast path
+// computes the same per sample on plain arrays, reusing the forward's columns and one
+// per-sample buffer for W^T G, so no (N, C kh kw, L) gradient is ever materialised.
+
+struct Conv2dParams {
+    ConvGeometry g;
+    std::size_t groups = 1;
+    Array cols;  // the forward's im2col(x), (N, C kh kw, OH, OW), for the fast path
+};
+
+TensorGrads conv2d_rule(const OpContext& ctx, const Tensor& grad) {
+    const auto& p = ctx.params<Conv2dParams>();
+    const Tensor &x = ctx.input(0), &w = ctx.input(1);
+    TensorGrads out = TensorGrads::sized(ctx.num_inputs());
+    if (ctx.needs_grad(1)) out[1] = channel_contract(grad, im2col(x, p.g), p.groups);
+    if (ctx.needs_grad(0)) {
+        out[0] = col2im(channel_matmul(w, grad, Tensor(), p.groups, /*transpose_w=*/true), p.g);
+    }
+    if (ctx.num_inputs() == 3 && ctx.needs_grad(2)) out[2] = sum(grad, {0, 2, 3});
+    return out;
+}
+
+Grads conv2d_fast(const Node& self, const Array& grad) {
+    const auto& p = self.params<Conv2dParams>();
+    const ConvGeometry& g = p.g;
+    const Array& x = self.input(0);
+    const Array& w = self.input(1);
+    const std::size_t N = x.shape()[0], G = p.groups, O = w.shape()[0], Kg = w.shape()[1];
+    const std::size_t Og = O / G, L = g.oh * g.ow, K = G * Kg;
+    Grads out = Grads::sized(self.num_inputs());
+    dispatch("conv2d", grad.dtype(), [&](auto t) {
+        using T = decltype(t);
+        const T* Gr = grad.data<T>();
+        const T* W = w.data<T>();
+        const T* C = p.cols.data<T>();
+        if (self.needs_grad(1)) {
+            Array dw = Array::full(w.dtype(), w.shape(), 0.0);
+            T* dW = dw.data<T>();
+            for (std::size_t n = 0; n < N; ++n) {
+                for (std::size_t k = 0; k < G; ++k) {
+                    // dW_k (Og, Kg) += G[n,k] (Og, L) cols[n,k]^T (L, Kg)
+                    kernels::gemm<T>(Gr + (n * O + k * Og) * L, false, C + (n * K + k * Kg) * L,
+                                     true, dW + k * Og * Kg, Og, Kg, L, T(1));
+                }
+            }
+            out[1] = std::move(dw);
+        }
+        if (self.needs_grad(0)) {
+            Array dx = Array::empty(x.dtype(), x.shape());
+            std::vector<T> dcols(K * L);
+            ConvGeometry one = g;  // col2im of one sample at a time
+            for (std::size_t n = 0; n < N; ++n) {
+                for (std::size_t k = 0; k < G; ++k) {
+                    // dcols[k] (Kg, L) = W_k^T (Kg, Og) G[n,k] (Og, L)
+                    kernels::gemm<T>(W + k * Og * Kg, true, Gr + (n * O + k * Og) * L, false,
+                                     dcols.data() + k * Kg * L, Kg, L, Og);
+                }
+                col2im_kernel<T>(one, 1, dcols.data(), dx.data<T>() + n * g.c * g.h * g.w);
+            }
+            out[0] = std::move(dx);
+        }
+        if (self.num_inputs() == 3 && self.needs_grad(2)) {
+            Array db = Array::empty(grad.dtype(), Shape{O});
+            T* dB = db.data<T>();
+            for (std::size_t o = 0; o < O; ++o) {
+                double acc = 0;  // in double: L N terms
+                for (std::size_t n = 0; n < N; ++n) {
+                    const T* row = Gr + (n * O + o) * L;
+                    for (std::size_t l = 0; l < L; ++l) acc += static_cast<double>(row[l]);
+                }
+                dB[o] = static_cast<T>(acc);
+            }
+            out[2] = std::move(db);
+        }
+    });
+    return out;
+}
+
+const OpDef kConv2d = [] {
+    OpDef d{};
+    d.name = "conv2d";
+    d.backward = &conv2d_rule;
+    d.backward_fast = &conv2d_fast;
+    d.saves = 0b011;  // x and W; the bias's gradient reads only G
+    d.destroy_params = destroy_params_of<Conv2dParams>();
+    return d;
+}();
+
 }  // namespace
 
 ConvGeometry conv_geometry(const char* op, std::size_t c, std::size_t h, std::size_t w,
@@ -387,6 +480,48 @@ Tensor channel_contract(const Tensor& a, const Tensor& b, std::size_t groups) {
     return contract_p(a, b, {static_cast<std::uint32_t>(groups)});
 }
 
+Tensor conv2d_op(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeometry& g,
+                 std::size_t groups) {
+    const char* op = "conv2d";
+    ::xgrad::detail::check_same_dtype(op, x, w);
+    const std::size_t N = x.shape()[0], O = w.shape()[0], Kg = w.shape()[1];
+    const std::size_t L = g.oh * g.ow, K = checked_mul(op, g.c, g.kh * g.kw), Og = O / groups;
+    if (x.ndim() != 4 || w.ndim() != 2 || groups == 0 || O % groups != 0 || K != groups * Kg) {
+        fail(op, "input " + x.shape().str() + " and weight " + w.shape().str() +
+                     " do not fit the geometry with " + str(groups) + " groups");
+    }
+    Conv2dParams p;
+    p.g = g;
+    p.groups = groups;
+    p.cols = Array::empty(x.dtype(), Shape{N, K, g.oh, g.ow});
+    Array y = Array::empty(x.dtype(), Shape{N, O, g.oh, g.ow});
+    dispatch(op, x.dtype(), [&](auto t) {
+        using T = decltype(t);
+        im2col_kernel<T>(g, N, x.value().data<T>(), p.cols.data<T>());
+        const T* W = w.value().data<T>();
+        const T* C = p.cols.data<T>();
+        T* Y = y.data<T>();
+        const T* B = bias.defined() ? bias.value().data<T>() : nullptr;
+        for (std::size_t n = 0; n < N; ++n) {
+            for (std::size_t k = 0; k < groups; ++k) {
+                // y[n,k] (Og, L) = W_k (Og, Kg) cols[n,k] (Kg, L)
+                kernels::gemm<T>(W + k * Og * Kg, false, C + (n * K + k * Kg) * L, false,
+                                 Y + (n * O + k * Og) * L, Og, L, Kg);
+            }
+            if (B == nullptr) continue;
+            for (std::size_t o = 0; o < O; ++o) {
+                T* row = Y + (n * O + o) * L;
+                for (std::size_t l = 0; l < L; ++l) row[l] += B[o];
+            }
+        }
+    });
+    const bool grad_wanted = grad_enabled() && (x.requires_grad() || w.requires_grad() ||
+                                                (bias.defined() && bias.requires_grad()));
+    if (!grad_wanted) p.cols = Array();  // no backward: do not keep the columns
+    if (bias.defined()) return record(kConv2d, std::move(y), {&x, &w, &bias}, std::move(p));
+    return record(kConv2d, std::move(y), {&x, &w}, std::move(p));
+}
+
 // (before, after) padding of one dim: explicit, or "same" (PyTorch puts the odd one after).
 std::pair<std::size_t, std::size_t> pad_of(const Padding2& p, bool height, std::size_t k,
                                            std::size_t d) {
@@ -457,10 +592,10 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
     const auto [pl, pr] = detail::pad_of(o.padding_, false, kw, o.dilation_.w);
     const detail::ConvGeometry g =
         detail::conv_geometry(layer, c, h, w, {kh, kw}, o.stride_, o.dilation_, pt, pb, pl, pr);
-    // x: (N, C, H, W) -> cols (N, C kh kw, OH, OW); W as (O, C/g kh kw); y (N, O, OH, OW).
-    const Tensor cols = detail::im2col(x, g);
+    // x: (N, C, H, W) -> cols (N, C kh kw, OH, OW); W as (O, C/g kh kw); y (N, O, OH, OW),
+    // recorded as one conv2d node (see conv2d_op).
     const Tensor w2 = reshape(weight, Shape{out_c, cg * kh * kw});
-    Tensor y = detail::channel_matmul(w2, cols, bias, groups, /*transpose_w=*/false);
+    Tensor y = detail::conv2d_op(x, w2, bias, g, groups);
     return batched ? y : reshape(y, Shape{out_c, g.oh, g.ow});
 }
 

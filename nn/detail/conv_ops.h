@@ -39,6 +39,12 @@ Tensor channel_matmul(const Tensor& w, const Tensor& x, const Tensor& bias, std:
 /// A (N, g P, S...), B (N, g Q, S...) -> (g P, Q), R_k = sum_n A[n, k] B[n, k]^T.
 Tensor channel_contract(const Tensor& a, const Tensor& b, std::size_t groups);
 
+/// y = channel_matmul(W, im2col(x, g)) + bias as one record: x (N, C, H, W), W (O, C/groups kh
+/// kw), bias (O) or undefined -> (N, O, OH, OW). Its rule is that composition's (so it is
+/// differentiable again); its fast path is fused per sample.
+Tensor conv2d_op(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeometry& g,
+                 std::size_t groups);
+
 /// (before, after) padding of one dim of `p` for kernel k and dilation d ("same" puts the odd
 /// one after, as PyTorch).
 std::pair<std::size_t, std::size_t> pad_of(const Padding2& p, bool height, std::size_t k,
