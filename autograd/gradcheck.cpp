@@ -38,6 +38,27 @@ std::string index_str(const Shape& s, std::size_t flat) {
     return out + ")";
 }
 
+// Passes when |analytic - numeric| <= atol + rtol |numeric| (and both or neither are NaN);
+// else the failure names the input, the element, and both values.
+GradcheckResult compare(const char* what, std::size_t input, std::size_t e, const Shape& shape,
+                        double a, double numeric, const GradcheckOptions& options) {
+    const bool close = std::abs(a - numeric) <= options.atol + options.rtol * std::abs(numeric);
+    if (close && std::isnan(a) == std::isnan(numeric)) return {};
+    GradcheckResult r;
+    r.ok = false;
+    r.input = input;
+    r.element = e;
+    r.analytic = a;
+    r.numeric = numeric;
+    std::ostringstream os;
+    os.precision(10);
+    os << what << ": input " << input << " element " << e << " " << index_str(shape, e)
+       << " of shape " << shape.str() << ": analytic " << a << ", numeric " << numeric << " (atol "
+       << options.atol << ", rtol " << options.rtol << ")";
+    r.message = os.str();
+    return r;
+}
+
 }  // namespace
 
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
@@ -74,25 +95,9 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
             plus[i] = Tensor(std::move(p));
             minus[i] = Tensor(std::move(m));
             const double numeric = (probe(f, plus, wv) - probe(f, minus, wv)) / (2 * options.eps);
-            const double a = analytic[e];
-            const bool close =
-                std::abs(a - numeric) <= options.atol + options.rtol * std::abs(numeric);
-            if (!close || std::isnan(a) != std::isnan(numeric)) {
-                GradcheckResult r;
-                r.ok = false;
-                r.input = i;
-                r.element = e;
-                r.analytic = a;
-                r.numeric = numeric;
-                std::ostringstream os;
-                os.precision(10);
-                os << "gradcheck: input " << i << " element " << e << " "
-                   << index_str(base.shape(), e) << " of shape " << base.shape().str()
-                   << ": analytic " << a << ", numeric " << numeric << " (atol " << options.atol
-                   << ", rtol " << options.rtol << ")";
-                r.message = os.str();
-                return r;
-            }
+            GradcheckResult r =
+                compare("gradcheck", i, e, base.shape(), analytic[e], numeric, options);
+            if (!r) return r;
         }
     }
     return {};
@@ -188,25 +193,9 @@ GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tenso
             plus[i] = Tensor(std::move(p), true);
             minus[i] = Tensor(std::move(m), true);
             const double numeric = (S(plus) - S(minus)) / (2 * options.eps);
-            const double a = analytic[k][e];
-            const bool close =
-                std::abs(a - numeric) <= options.atol + options.rtol * std::abs(numeric);
-            if (!close || std::isnan(a) != std::isnan(numeric)) {
-                GradcheckResult r;
-                r.ok = false;
-                r.input = i;
-                r.element = e;
-                r.analytic = a;
-                r.numeric = numeric;
-                std::ostringstream os;
-                os.precision(10);
-                os << "gradgradcheck: input " << i << " element " << e << " "
-                   << index_str(base.shape(), e) << " of shape " << base.shape().str()
-                   << ": analytic " << a << ", numeric " << numeric << " (atol " << options.atol
-                   << ", rtol " << options.rtol << ")";
-                r.message = os.str();
-                return r;
-            }
+            GradcheckResult r =
+                compare("gradgradcheck", i, e, base.shape(), analytic[k][e], numeric, options);
+            if (!r) return r;
         }
     }
     return {};
