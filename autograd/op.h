@@ -283,7 +283,7 @@ template <class Op>
 Tensor unary_op(const Tensor& a, double c = 0) {
     detail::check_defined(Op::name, a);
     const Array& x = a.value();
-    Array y = dispatch(x.dtype(), [&](auto t) {
+    Array y = dispatch(Op::name, x.dtype(), [&](auto t) {
         using T = decltype(t);
         const T ct = static_cast<T>(c);
         return kernels::map<T>(
@@ -300,7 +300,7 @@ Tensor binary_op(const Tensor& a, const Tensor& b) {
     detail::check_defined(Op::name, b, "input 1");
     const Array &x = a.value(), &y = b.value();
     if (x.dtype() != y.dtype()) detail::dtype_error(Op::name, x, y);
-    Array z = dispatch(x.dtype(), [&](auto t) {
+    Array z = dispatch(Op::name, x.dtype(), [&](auto t) {
         using T = decltype(t);
         auto f = [](T u, T v) { return static_cast<T>(Op::f(u, v)); };
         if (x.shape() == y.shape()) return kernels::map<T>(x.shape(), f, x, y);

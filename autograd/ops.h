@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "autograd/call_site.h"
@@ -31,6 +33,14 @@ Tensor sub(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::cu
 Tensor mul(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
 /// a / b (IEEE: x/0 is inf or nan, no exception). d/da = grad / b, d/db = -grad * a / b^2.
 Tensor div(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
+/// max(a, b) element-wise (NaN propagates). d/da = grad [a > b], d/db = grad [b > a]; at a tie
+/// each gets grad / 2, as PyTorch.
+Tensor maximum(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
+/// min(a, b) element-wise (NaN propagates). d/da = grad [a < b], d/db = grad [b < a]; ties halve.
+Tensor minimum(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
+/// a^exponent element-wise. d/da = exponent a^(exponent-1) (0 where exponent == 0),
+/// d/dexponent = a^exponent log a (0 where a == 0 and exponent >= 0), as PyTorch.
+Tensor pow(const Tensor& a, const Tensor& exponent, const CallSite& site = CallSite::current());
 
 // ---- Element-wise, unary ----
 /// -a.
@@ -55,8 +65,57 @@ Tensor clamp_max(const Tensor& a, double max, const CallSite& site = CallSite::c
 /// NOTE: recorded as clamp_min then clamp_max (two nodes); PyTorch records one clamp node.
 Tensor clamp(const Tensor& a, std::optional<double> min, std::optional<double> max = std::nullopt,
              const CallSite& site = CallSite::current());
-/// Differentiable dtype conversion; the gradient converts back.
+/// 1/a. d/da = -1/a^2.
+Tensor reciprocal(const Tensor& a, const CallSite& site = CallSite::current());
+/// 1/sqrt(a). d/da = -a^(-3/2) / 2.
+Tensor rsqrt(const Tensor& a, const CallSite& site = CallSite::current());
+/// log(1 + a), accurate for small a. d/da = 1 / (1 + a).
+Tensor log1p(const Tensor& a, const CallSite& site = CallSite::current());
+/// e^a - 1, accurate for small a. d/da = e^a.
+Tensor expm1(const Tensor& a, const CallSite& site = CallSite::current());
+/// sin(a). d/da = cos(a).
+Tensor sin(const Tensor& a, const CallSite& site = CallSite::current());
+/// cos(a). d/da = -sin(a).
+Tensor cos(const Tensor& a, const CallSite& site = CallSite::current());
+/// The error function. d/da = 2/sqrt(pi) e^(-a^2).
+Tensor erf(const Tensor& a, const CallSite& site = CallSite::current());
+/// sign(a) in {-1, 0, 1}; NOTE: sign(NaN) = 0, as PyTorch. Zero gradient everywhere.
+Tensor sign(const Tensor& a, const CallSite& site = CallSite::current());
+/// Conversion to any dtype by PyTorch's rules (float -> int64 truncates toward zero, anything
+/// -> bool is != 0, bool -> number is 0 or 1); the same tensor when the dtype is already
+/// `dtype`. Between float dtypes the gradient converts back; an int64 or bool result is a
+/// constant (no gradient flows through it, as PyTorch).
 Tensor to(const Tensor& a, DType dtype, const CallSite& site = CallSite::current());
+
+// ---- Comparisons and logic: Bool results, NumPy broadcasting, no gradient (nothing recorded) ----
+/// a == b element-wise. Tensor operands share a dtype (any: float, int64, bool); a scalar
+/// operand is compared in the tensor's dtype for floats (float32 0.1 == 0.1 is true, as
+/// PyTorch), exactly for int64.
+Tensor eq(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
+Tensor eq(const Tensor& a, double b, const CallSite& site = CallSite::current());
+/// a != b (NaN != NaN is true).
+Tensor ne(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
+Tensor ne(const Tensor& a, double b, const CallSite& site = CallSite::current());
+/// a < b.
+Tensor lt(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
+Tensor lt(const Tensor& a, double b, const CallSite& site = CallSite::current());
+/// a <= b.
+Tensor le(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
+Tensor le(const Tensor& a, double b, const CallSite& site = CallSite::current());
+/// a > b.
+Tensor gt(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
+Tensor gt(const Tensor& a, double b, const CallSite& site = CallSite::current());
+/// a >= b.
+Tensor ge(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
+Tensor ge(const Tensor& a, double b, const CallSite& site = CallSite::current());
+/// (a != 0) and (b != 0), any dtypes (they may differ, as PyTorch).
+Tensor logical_and(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
+/// (a != 0) or (b != 0).
+Tensor logical_or(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
+/// (a != 0) xor (b != 0).
+Tensor logical_xor(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
+/// a == 0.
+Tensor logical_not(const Tensor& a, const CallSite& site = CallSite::current());
 
 // ---- Activations ----
 /// 1 / (1 + e^-a), stable for large |a|. d/da = s (1 - s).
@@ -65,6 +124,22 @@ Tensor sigmoid(const Tensor& a, const CallSite& site = CallSite::current());
 Tensor tanh(const Tensor& a, const CallSite& site = CallSite::current());
 /// max(a, 0) (NaN propagates). NOTE: relu'(0) := 0, as PyTorch.
 Tensor relu(const Tensor& a, const CallSite& site = CallSite::current());
+/// a Phi(a), Phi the standard normal CDF (approximate "none"), or with PyTorch's "tanh"
+/// approximation a (1 + tanh(sqrt(2/pi) (a + 0.044715 a^3))) / 2. d/da = Phi(a) + a phi(a)
+/// (exact); other strings throw std::invalid_argument.
+Tensor gelu(const Tensor& a, const std::string& approximate = "none",
+            const CallSite& site = CallSite::current());
+/// a sigmoid(a) (swish). d/da = s (1 + a (1 - s)), s = sigmoid(a).
+Tensor silu(const Tensor& a, const CallSite& site = CallSite::current());
+/// log(1 + e^(beta a)) / beta, or a where beta a > threshold (PyTorch's defaults 1 and 20).
+/// d/da = sigmoid(beta a), or 1 above the threshold. beta must be finite and nonzero.
+Tensor softplus(const Tensor& a, double beta = 1, double threshold = 20,
+                const CallSite& site = CallSite::current());
+/// a for a > 0, else negative_slope a. d/da = 1 or negative_slope (negative_slope at 0).
+Tensor leaky_relu(const Tensor& a, double negative_slope = 0.01,
+                  const CallSite& site = CallSite::current());
+/// a for a > 0, else alpha (e^a - 1). d/da = 1 or alpha e^a (alpha e^0 at 0), as PyTorch.
+Tensor elu(const Tensor& a, double alpha = 1, const CallSite& site = CallSite::current());
 /// The course's sign activation: 1 if a >= 0 else -1. Its gradient is 0 everywhere.
 Tensor step(const Tensor& a, const CallSite& site = CallSite::current());
 /// softmax along `axis` (negative counts from the end), stable for logits of 1e4.
@@ -84,10 +159,68 @@ Tensor mean(const Tensor& a, const CallSite& site = CallSite::current());
 /// Mean along `axes`.
 Tensor mean(const Tensor& a, const std::vector<int>& axes, bool keepdims = false,
             const CallSite& site = CallSite::current());
-/// Maximum along one axis. The gradient goes to the first maximal element of each slice.
-/// Throws std::invalid_argument on an empty axis. NaN propagates (NaN is the maximum).
-Tensor max(const Tensor& a, int axis, bool keepdims = false,
-           const CallSite& site = CallSite::current());
+/// (values, indices) of the maximum along `dim`, as torch::max(a, dim, keepdim): indices are
+/// Int64, the first maximal element of each slice (NaN is the maximum, so it propagates).
+/// d/da = grad at that element, 0 elsewhere. Throws std::invalid_argument on an empty dim.
+/// Example: auto [values, indices] = max(logits, 1);
+std::tuple<Tensor, Tensor> max(const Tensor& a, int dim, bool keepdim = false,
+                               const CallSite& site = CallSite::current());
+/// (values, indices) of the minimum along `dim` (NaN is the minimum). d/da as max.
+std::tuple<Tensor, Tensor> min(const Tensor& a, int dim, bool keepdim = false,
+                               const CallSite& site = CallSite::current());
+/// The largest element, 0-D (= amax over every dim). Throws on an empty tensor.
+Tensor max(const Tensor& a, const CallSite& site = CallSite::current());
+/// The smallest element, 0-D (= amin over every dim).
+Tensor min(const Tensor& a, const CallSite& site = CallSite::current());
+/// Maximum over `dims` (none: every dim), NaN propagating. d/da = grad [a == amax] / (number
+/// of maximal elements in the slice): ties share the gradient evenly, as PyTorch.
+Tensor amax(const Tensor& a, const std::vector<int>& dims = {}, bool keepdim = false,
+            const CallSite& site = CallSite::current());
+/// Minimum over `dims` (none: every dim). d/da: as amax, ties share evenly.
+Tensor amin(const Tensor& a, const std::vector<int>& dims = {}, bool keepdim = false,
+            const CallSite& site = CallSite::current());
+/// Int64 index of the first maximum along `dim` (NaN counts as the maximum), or into the
+/// flattened tensor when no dim is given (0-D; keepdim then gives all dims of size 1).
+/// No gradient.
+Tensor argmax(const Tensor& a, std::optional<int> dim = std::nullopt, bool keepdim = false,
+              const CallSite& site = CallSite::current());
+/// Int64 index of the first minimum (NaN counts as the minimum). No gradient.
+Tensor argmin(const Tensor& a, std::optional<int> dim = std::nullopt, bool keepdim = false,
+              const CallSite& site = CallSite::current());
+/// Variance over `dims` (negative counts from the end; none: every element) with Bessel's
+/// correction when unbiased (divides by n - 1, else n), as torch::var(a, dim, unbiased,
+/// keepdim); NaN when n - 1 <= 0, as PyTorch. d/da = 2 (a - mean) / (n - correction) grad.
+/// Composed of mean, sub, square, sum and div (two passes: no cancellation).
+/// NOTE: one overload, not LibTorch's extra var(a, bool unbiased): with it, var(a, {1}) would
+/// silently pick unbiased = true instead of dim 1. Write var(a, {}, false) for the biased
+/// variance of every element.
+Tensor var(const Tensor& a, const std::vector<int>& dims = {}, bool unbiased = true,
+           bool keepdim = false, const CallSite& site = CallSite::current());
+/// sqrt(var(a, dims, unbiased, keepdim)). d/da = (a - mean) / ((n - correction) std) grad (NaN
+/// where std = 0, as PyTorch).
+Tensor std(const Tensor& a, const std::vector<int>& dims = {}, bool unbiased = true,
+           bool keepdim = false, const CallSite& site = CallSite::current());
+/// log(sum(exp(a), dims)), stable (shifted by the maximum; a slice of -inf gives -inf), as
+/// torch::logsumexp(a, dim, keepdim). d/da = grad exp(a - logsumexp) = grad softmax(a).
+/// Composed of amax (a constant shift), sub, exp, sum, log and add. dims must not be empty.
+Tensor logsumexp(const Tensor& a, const std::vector<int>& dims, bool keepdim = false,
+                 const CallSite& site = CallSite::current());
+/// Product of all elements, 0-D. d/da_i = grad prod_{j != i} a_j (= grad prod / a_i without
+/// zeros). NOTE: the second derivative through an input slice holding a zero is not supported
+/// (std::invalid_argument under create_graph); PyTorch supports it.
+Tensor prod(const Tensor& a, const CallSite& site = CallSite::current());
+/// Product along `dim`, as torch::prod(a, dim, keepdim).
+Tensor prod(const Tensor& a, int dim, bool keepdim = false,
+            const CallSite& site = CallSite::current());
+/// Running sum along `dim`: y_i = sum_{j <= i} a_j. d/da = the reversed running sum of grad.
+Tensor cumsum(const Tensor& a, int dim, const CallSite& site = CallSite::current());
+/// The p-norm of all elements, for p = 1 (sum |a|), 2 (sqrt(sum a^2)) or INFINITY (max |a|);
+/// other p throw std::invalid_argument. d/da: sign(a) (p = 1), a / norm (p = 2; 0 where the
+/// norm is 0, as PyTorch), sign(a) [|a| = max] / ties (p = inf, ties share evenly).
+Tensor norm(const Tensor& a, double p = 2, const CallSite& site = CallSite::current());
+/// The p-norm along `dims` (none: every dim), as torch::norm(a, p, dim, keepdim).
+Tensor norm(const Tensor& a, double p, const std::vector<int>& dims, bool keepdim = false,
+            const CallSite& site = CallSite::current());
 /// Sum of a list of same-shape tensors in one node (n inputs, one output).
 Tensor add_n(const std::vector<Tensor>& terms, const CallSite& site = CallSite::current());
 

@@ -312,8 +312,24 @@ Node* checked(Node* n, const char* what) {
 }
 }  // namespace
 
+namespace {
+// Only floating-point tensors can require grad (an integer has no derivative), as PyTorch.
+void check_grad_dtype(const char* what, const Array& v) {
+    if (v.defined() && !is_floating_point(v.dtype())) {
+        throw std::invalid_argument(std::string(what) +
+                                    ": only floating-point tensors can require grad (got " +
+                                    dtype_name(v.dtype()) + " " + v.shape().str() + ")");
+    }
+}
+const Array& grad_checked(const Array& v, bool requires_grad) {
+    if (requires_grad) check_grad_dtype("requires_grad", v);
+    return v;
+}
+}  // namespace
+
 Tensor::Tensor(Array value, bool requires_grad)
-    : node_(Node::make_leaf(std::move(value), requires_grad)) {}
+    : node_(
+          (grad_checked(value, requires_grad), Node::make_leaf(std::move(value), requires_grad))) {}
 
 Tensor::Tensor(const Tensor& other) noexcept : node_(other.node_) {
     if (node_) node_->retain();
@@ -359,6 +375,7 @@ Tensor& Tensor::set_data(Array value) {
                                "the output of '" + n->op() + "')");
     }
     if (!value.defined()) throw std::invalid_argument("set_data: undefined array");
+    if (n->requires_grad()) check_grad_dtype("set_data", value);
     NodeLock lock(n);
     n->clear_grad();  // laid out like the old value
     n->value_ = std::move(value);
@@ -418,6 +435,7 @@ Tensor& Tensor::set_requires_grad(bool requires_grad) {
                                "the output of '" + n->op() + "'; use detach() first)");
     }
     if (requires_grad) {
+        check_grad_dtype("set_requires_grad", n->value_);
         n->flags_ |= Node::kRequiresGrad;
     } else {
         n->flags_ &= static_cast<std::uint8_t>(~Node::kRequiresGrad);
@@ -568,6 +586,24 @@ Tensor ones(Shape shape, DType dtype, bool requires_grad) {
 Tensor full(Shape shape, double value, DType dtype, bool requires_grad) {
     return Tensor(Array::full(dtype, std::move(shape), value), requires_grad);
 }
+Tensor from_blob(void* data, Shape shape, DType dtype, bool requires_grad) {
+    return Tensor(Array::from_blob(data, std::move(shape), dtype), requires_grad);
+}
+Tensor zeros_like(const Tensor& a, std::optional<DType> dtype, bool requires_grad) {
+    return full_like(a, 0.0, dtype, requires_grad);
+}
+Tensor ones_like(const Tensor& a, std::optional<DType> dtype, bool requires_grad) {
+    return full_like(a, 1.0, dtype, requires_grad);
+}
+Tensor full_like(const Tensor& a, double value, std::optional<DType> dtype, bool requires_grad) {
+    return full(checked(a.node(), "full_like")->value().shape(), value, dtype.value_or(a.dtype()),
+                requires_grad);
+}
+namespace detail {
+Tensor arange(double start, double end, double step, std::optional<DType> dtype, bool integral) {
+    return Tensor(Array::arange(dtype.value_or(integral ? i64 : f32), start, end, step));
+}
+}  // namespace detail
 
 namespace {
 // NOTE: std::uniform_real_distribution and std::normal_distribution are implementation-defined;

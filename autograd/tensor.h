@@ -5,6 +5,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/array.h"
@@ -32,7 +33,8 @@ class Tensor {
 public:
     /// An undefined handle; most methods throw std::logic_error on it.
     Tensor() = default;
-    /// A leaf holding `value`.
+    /// A leaf holding `value`. requires_grad on an int64 or bool value throws
+    /// std::invalid_argument (only floating-point tensors can require grad).
     explicit Tensor(Array value, bool requires_grad = false);
     Tensor(const Tensor& other) noexcept;
     Tensor(Tensor&& other) noexcept : node_(other.node_) { other.node_ = nullptr; }
@@ -61,9 +63,32 @@ public:
     double item() const { return value().item(); }
     double at(std::initializer_list<std::size_t> index) const { return value().at(index); }
     std::vector<double> to_vector() const { return value().to_vector(); }
+    /// Typed reads: the one element, an element, or every element converted to T (float,
+    /// double, std::int64_t or bool) by PyTorch's conversion rules; item<std::int64_t>() reads
+    /// an index exactly, which the double forms cannot past 2^53.
+    template <class T>
+    T item() const {
+        return value().item<T>();
+    }
+    template <class T>
+    T at(std::initializer_list<std::size_t> index) const {
+        return value().at<T>(index);
+    }
+    template <class T>
+    std::vector<T> to_vector() const {
+        return value().to_vector<T>();
+    }
+    /// The elements in place, row-major; T must be the tensor's element type (dtype_of<T> ==
+    /// dtype(), else std::logic_error). Valid while the tensor lives; never write through it.
+    template <class T>
+    const T* data() const {
+        return value().data<T>();
+    }
 
     bool requires_grad() const;
-    /// Marks a leaf as a parameter (or not). Throws std::logic_error on a non-leaf.
+    /// Marks a leaf as a parameter (or not). Throws std::logic_error on a non-leaf, and
+    /// std::invalid_argument when asked for an int64 or bool tensor (only floating-point
+    /// tensors can require grad, as PyTorch).
     Tensor& set_requires_grad(bool requires_grad = true);
     bool is_leaf() const;
     /// The op that produced this tensor ("leaf" for leaves).
@@ -191,11 +216,71 @@ Tensor tensor(const std::vector<double>& values, Shape shape, DType dtype = f32,
               bool requires_grad = false);
 /// A 1-D tensor from values.
 Tensor tensor(const std::vector<double>& values, DType dtype = f32, bool requires_grad = false);
+/// A 1-D tensor of float32, int64 or bool elements (the dtype is the element type's; PyTorch's
+/// torch::tensor(std::vector<int64_t>) is int64), or of `shape`. Throws std::invalid_argument
+/// if the count does not match the shape, or for requires_grad on int64 or bool.
+template <class T,
+          class = std::enable_if_t<std::is_same_v<T, float> || std::is_same_v<T, std::int64_t> ||
+                                   std::is_same_v<T, bool>>>
+Tensor tensor(const std::vector<T>& values, bool requires_grad = false) {
+    return Tensor(Array::from_vector(values), requires_grad);
+}
+template <class T,
+          class = std::enable_if_t<std::is_same_v<T, float> || std::is_same_v<T, std::int64_t> ||
+                                   std::is_same_v<T, bool>>>
+Tensor tensor(const std::vector<T>& values, Shape shape, bool requires_grad = false) {
+    return Tensor(Array::from_vector(values, std::move(shape)), requires_grad);
+}
+/// A zero-copy tensor over caller-owned memory holding shape.numel() elements of `dtype`,
+/// aligned to the element size. Lifetime: the memory must stay valid, and not be freed, for as
+/// long as this tensor or any copy of its handle exists, including the graph nodes of ops that
+/// saved it for backward (ops' results own their memory). Writes through mutable_value() change
+/// the caller's memory and the caller's writes show in the tensor (they are not tracked by the
+/// version counter: do not change it while a graph that saved it may still run backward).
+/// Throws std::invalid_argument for a null or misaligned pointer, or requires_grad on int64 or
+/// bool. Example:
+///   std::vector<float> buf(6);  Tensor t = from_blob(buf.data(), {2, 3}, f32);
+Tensor from_blob(void* data, Shape shape, DType dtype, bool requires_grad = false);
 /// A 0-D tensor.
 Tensor scalar(double value, DType dtype = f32, bool requires_grad = false);
 Tensor zeros(Shape shape, DType dtype = f32, bool requires_grad = false);
 Tensor ones(Shape shape, DType dtype = f32, bool requires_grad = false);
 Tensor full(Shape shape, double value, DType dtype = f32, bool requires_grad = false);
+/// Zeros (ones) of a's shape, in a's dtype unless `dtype` is given.
+Tensor zeros_like(const Tensor& a, std::optional<DType> dtype = std::nullopt,
+                  bool requires_grad = false);
+Tensor ones_like(const Tensor& a, std::optional<DType> dtype = std::nullopt,
+                 bool requires_grad = false);
+/// `value` everywhere, of a's shape, in a's dtype unless `dtype` is given.
+Tensor full_like(const Tensor& a, double value, std::optional<DType> dtype = std::nullopt,
+                 bool requires_grad = false);
+
+namespace detail {
+Tensor arange(double start, double end, double step, std::optional<DType> dtype, bool integral);
+template <class... S>
+inline constexpr bool all_arithmetic = (std::is_arithmetic_v<S> && ...);
+template <class... S>
+inline constexpr bool all_integral = (std::is_integral_v<S> && ...);
+}  // namespace detail
+/// [start, start + step, ...) up to but excluding `end`, as torch::arange: ceil((end - start) /
+/// step) elements. The dtype defaults as PyTorch's: int64 when every bound and the step are
+/// integers, else float32. Throws std::invalid_argument for a zero or non-finite step,
+/// non-finite bounds, or a step that does not lead from start towards end.
+/// Example: arange(5) is int64 [0, 1, 2, 3, 4]; arange(0, 1, 0.25) is float32 [0, .25, .5, .75].
+template <class E, class = std::enable_if_t<detail::all_arithmetic<E>>>
+Tensor arange(E end, std::optional<DType> dtype = std::nullopt) {
+    return detail::arange(0, static_cast<double>(end), 1, dtype, detail::all_integral<E>);
+}
+template <class S, class E, class = std::enable_if_t<detail::all_arithmetic<S, E>>>
+Tensor arange(S start, E end, std::optional<DType> dtype = std::nullopt) {
+    return detail::arange(static_cast<double>(start), static_cast<double>(end), 1, dtype,
+                          detail::all_integral<S, E>);
+}
+template <class S, class E, class P, class = std::enable_if_t<detail::all_arithmetic<S, E, P>>>
+Tensor arange(S start, E end, P step, std::optional<DType> dtype = std::nullopt) {
+    return detail::arange(static_cast<double>(start), static_cast<double>(end),
+                          static_cast<double>(step), dtype, detail::all_integral<S, E, P>);
+}
 /// Uniform on [low, high) from a 64-bit Mersenne Twister with `seed`; the same on every platform.
 Tensor uniform(Shape shape, double low, double high, std::uint64_t seed, DType dtype = f32,
                bool requires_grad = false);

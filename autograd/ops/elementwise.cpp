@@ -404,6 +404,8 @@ Tensor clamp(const Tensor& a, std::optional<double> min, std::optional<double> m
 Tensor to(const Tensor& a, DType dtype, const CallSite&) {
     detail::check_defined("to", a);
     if (a.dtype() == dtype) return a;
+    // An integer or bool result has no gradient (PyTorch: it cannot require grad): a constant.
+    if (!is_floating_point(dtype)) return Tensor(a.value().cast(dtype));
     return record(kTo, a.value().cast(dtype), {&a});
 }
 

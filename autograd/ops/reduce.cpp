@@ -2,9 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <utility>
 
+#include "autograd/kernels/nd.h"
 #include "autograd/op.h"
 #include "autograd/parallel.h"
 
@@ -233,6 +238,7 @@ std::vector<std::size_t> all_axes(const Tensor& a) {
 struct MaxParams {
     Shape keep;
     std::size_t axis;
+    bool min;
 };
 
 // The slices of axis `ax` of shape s, seen as (outer, n, inner).
@@ -246,7 +252,9 @@ struct Slices {
     }
 };
 
-// argmax[o * inner + i]: the first maximal j of slice (o, i); NaN counts as the maximum.
+// best[o * inner + i]: the first maximal (kMin: minimal) j of slice (o, i); NaN counts as the
+// extreme, as PyTorch's max/argmax.
+template <bool kMin = false>
 std::vector<std::size_t> argmax_along(const Array& x, const Slices& v) {
     std::vector<std::size_t> arg(v.outer * v.inner);
     dispatch(x.dtype(), [&](auto t) {
@@ -257,9 +265,8 @@ std::vector<std::size_t> argmax_along(const Array& x, const Slices& v) {
                 const T* q = p + o * v.n * v.inner + i;
                 std::size_t best = 0;
                 for (std::size_t j = 1; j < v.n && q[best * v.inner] == q[best * v.inner]; ++j) {
-                    if (q[j * v.inner] > q[best * v.inner] || q[j * v.inner] != q[j * v.inner]) {
-                        best = j;
-                    }
+                    const T c = q[j * v.inner], b = q[best * v.inner];
+                    if ((kMin ? c < b : c > b) || c != c) best = j;
                 }
                 arg[o * v.inner + i] = best;
             }
@@ -274,7 +281,7 @@ TensorGrads max_rule(const OpContext& ctx, const Tensor& grad) {
     const MaxParams& p = ctx.params<MaxParams>();
     const Array& x = ctx.input(0).value();
     const Slices v(x.shape(), p.axis);
-    const std::vector<std::size_t> best = argmax_along(x, v);
+    const std::vector<std::size_t> best = p.min ? argmax_along<true>(x, v) : argmax_along(x, v);
     Array mask(x.dtype(), x.shape());
     for (std::size_t o = 0; o < v.outer; ++o) {
         for (std::size_t i = 0; i < v.inner; ++i) {
@@ -283,13 +290,85 @@ TensorGrads max_rule(const OpContext& ctx, const Tensor& grad) {
     }
     return TensorGrads(expand_to(reshape(grad, p.keep), x.shape()) * Tensor(std::move(mask)));
 }
-const OpDef kMax = [] {
+constexpr OpDef max_def(const char* name) {
     OpDef d{};
-    d.name = "max";
+    d.name = name;
     d.backward = &max_rule;
     d.destroy_params = destroy_params_of<MaxParams>();
     return d;
-}();
+}
+const OpDef kMax = max_def("max");
+const OpDef kMin = max_def("min");
+
+// ---- amax / amin over dims ----
+
+struct AmaxParams {
+    Shape keep;
+    std::vector<std::size_t> axes;
+};
+
+// d amax / dx = [x == amax] / (number of ties in the slice): the gradient split evenly among
+// the maximal elements, as PyTorch. NOTE: a NaN maximum counts the NaNs as its ties (PyTorch's
+// x == NaN mask would give every element 0/0 = NaN). The weights are a constant.
+TensorGrads amax_rule(const OpContext& ctx, const Tensor& grad) {
+    const AmaxParams& p = ctx.params<AmaxParams>();
+    const Array& x = ctx.input(0).value();
+    const Array y = ctx.output().value().reshaped(p.keep);
+    Array w = dispatch(x.dtype(), [&](auto t) {
+        using T = decltype(t);
+        Array mask = kernels::map<T>(
+            x.shape(), [](T a, T m) { return (a == m || (a != a && m != m)) ? T(1) : T(0); }, x, y);
+        const Array count = kernels::reduce_sum(mask, p.axes, /*keepdims=*/true);
+        return kernels::map<T>(
+            x.shape(), [](T m, T c) { return m / c; }, mask, count);
+    });
+    return TensorGrads(expand_to(reshape(grad, p.keep), x.shape()) * Tensor(std::move(w)));
+}
+constexpr OpDef amax_def(const char* name) {
+    OpDef d{};
+    d.name = name;
+    d.backward = &amax_rule;
+    d.destroy_params = destroy_params_of<AmaxParams>();
+    return d;
+}
+const OpDef kAmax = amax_def("amax");
+const OpDef kAmin = amax_def("amin");
+
+// The extreme over `axes` (NaN propagates): the reduced axes permuted to the end, so each
+// output folds one contiguous block.
+template <bool kMin>
+Array extreme_over(const Array& x, const std::vector<std::size_t>& axes) {
+    const Shape& s = x.shape();
+    std::vector<std::int64_t> perm;
+    std::vector<std::size_t> kept;
+    for (std::size_t d = 0; d < s.size(); ++d) {
+        if (!std::binary_search(axes.begin(), axes.end(), d)) {
+            perm.push_back(static_cast<std::int64_t>(d));
+            kept.push_back(s[d]);
+        }
+    }
+    std::size_t block = 1;
+    for (std::size_t ax : axes) {
+        perm.push_back(static_cast<std::int64_t>(ax));
+        block *= s[ax];
+    }
+    const Array xp = kernels::permute(x, perm);
+    Array out = Array::empty(x.dtype(), Shape(kept));
+    dispatch(x.dtype(), [&](auto t) {
+        using T = decltype(t);
+        const T* q = xp.data<T>();
+        T* o = out.data<T>();
+        for (std::size_t k = 0, n = out.numel(); k < n; ++k) {
+            const T* b = q + k * block;
+            T m = b[0];
+            for (std::size_t j = 1; j < block && m == m; ++j) {
+                if ((kMin ? b[j] < m : b[j] > m) || b[j] != b[j]) m = b[j];
+            }
+            o[k] = m;
+        }
+    });
+    return out;
+}
 
 // d(sum_k x_k)/dx_k = 1 for every term
 TensorGrads add_n_rule(const OpContext& ctx, const Tensor& grad) {
@@ -326,25 +405,35 @@ Tensor mean(const Tensor& a, const std::vector<int>& axes, bool keepdims, const 
     return reduce(kMean, a, normalize_axes("mean", a.shape(), axes), keepdims, true);
 }
 
-Tensor max(const Tensor& a, int axis, bool keepdims, const CallSite&) {
-    detail::check_defined("max", a);
+namespace {
+
+// (values, indices) of the first maximal (kMin: minimal) element along `axis`.
+template <bool kMin>
+std::pair<Array, Array> extreme_along(const char* op, const Tensor& a, int axis, bool keepdims,
+                                      Shape& keep, std::size_t& ax) {
+    detail::check_defined(op, a);
     const Shape& s = a.shape();
-    const std::size_t ax = normalize_axes("max", s, {axis})[0];
+    if (!is_floating_point(a.dtype())) not_floating_error(op, a.dtype());
+    ax = normalize_axes(op, s, {axis})[0];
     if (s[ax] == 0) {
-        throw std::invalid_argument("max: cannot reduce over an empty axis (axis " +
+        throw std::invalid_argument(std::string(op) + ": cannot reduce over an empty axis (axis " +
                                     std::to_string(axis) + " of shape " + s.str() + ")");
     }
     const Slices v(s, ax);
-    const std::vector<std::size_t> arg = argmax_along(a.value(), v);
-    Shape keep = keepdims_shape(s, {ax});
+    const std::vector<std::size_t> arg = argmax_along<kMin>(a.value(), v);
+    keep = keepdims_shape(s, {ax});
     Array y = Array::empty(a.dtype(), keep);
+    Array idx = Array::empty(i64, keep);
+    std::int64_t* ip = idx.data<std::int64_t>();
     dispatch(a.dtype(), [&](auto t) {
         using T = decltype(t);
         const T* p = a.value().data<T>();
         T* q = y.data<T>();
         for (std::size_t o = 0; o < v.outer; ++o) {
             for (std::size_t i = 0; i < v.inner; ++i) {
-                q[o * v.inner + i] = p[(o * v.n + arg[o * v.inner + i]) * v.inner + i];
+                const std::size_t k = o * v.inner + i;
+                q[k] = p[(o * v.n + arg[k]) * v.inner + i];
+                ip[k] = static_cast<std::int64_t>(arg[k]);
             }
         }
     });
@@ -354,8 +443,88 @@ Tensor max(const Tensor& a, int axis, bool keepdims, const CallSite&) {
             if (d != ax) dims.push_back(s[d]);
         }
         y = std::move(y).reshaped(Shape(dims));
+        idx = std::move(idx).reshaped(Shape(dims));
     }
-    return record(kMax, std::move(y), {&a}, MaxParams{std::move(keep), ax});
+    return {std::move(y), std::move(idx)};
+}
+
+template <bool kMin>
+std::tuple<Tensor, Tensor> max_min(const OpDef& def, const Tensor& a, int axis, bool keepdims) {
+    // A 0-D tensor is its own extreme along dims 0 and -1, at index 0, as PyTorch.
+    if (a.defined() && a.ndim() == 0 && (axis == 0 || axis == -1)) {
+        return {a, Tensor(Array(i64, Shape{}))};
+    }
+    Shape keep;
+    std::size_t ax = 0;
+    auto [y, idx] = extreme_along<kMin>(def.name, a, axis, keepdims, keep, ax);
+    Tensor values = record(def, std::move(y), {&a}, MaxParams{std::move(keep), ax, kMin});
+    return {std::move(values), Tensor(std::move(idx))};
+}
+
+template <bool kMin>
+Tensor amax_amin(const OpDef& def, const Tensor& a, const std::vector<int>& dims, bool keepdim) {
+    detail::check_defined(def.name, a);
+    if (!is_floating_point(a.dtype())) not_floating_error(def.name, a.dtype());
+    const Shape& s = a.shape();
+    // No dims: every dim, as PyTorch.
+    std::vector<std::size_t> axes = dims.empty() ? all_axes(a) : normalize_axes(def.name, s, dims);
+    for (std::size_t ax : axes) {
+        if (s[ax] == 0) {
+            throw std::invalid_argument(std::string(def.name) +
+                                        ": cannot reduce over an empty axis (axis " +
+                                        std::to_string(ax) + " of shape " + s.str() + ")");
+        }
+    }
+    Shape keep = keepdims_shape(s, axes);
+    Array y = extreme_over<kMin>(a.value(), axes);
+    if (keepdim) y = std::move(y).reshaped(keep);
+    return record(def, std::move(y), {&a}, AmaxParams{std::move(keep), std::move(axes)});
+}
+
+template <bool kMin>
+Tensor arg_extreme(const char* op, const Tensor& a, std::optional<int> dim, bool keepdim) {
+    detail::check_defined(op, a);
+    if (dim && a.ndim() == 0 && (*dim == 0 || *dim == -1)) return Tensor(Array(i64, Shape{}));
+    if (dim) {
+        Shape keep;
+        std::size_t ax = 0;
+        return Tensor(extreme_along<kMin>(op, a, *dim, keepdim, keep, ax).second);
+    }
+    // No dim: the index into the flattened tensor.
+    if (a.numel() == 0) {
+        throw std::invalid_argument(std::string(op) +
+                                    ": cannot take the index of an empty tensor (got shape " +
+                                    a.shape().str() + ")");
+    }
+    const Tensor flat = Tensor(a.value().reshaped(Shape{a.numel()}));
+    Shape keep;
+    std::size_t ax = 0;
+    Array idx = extreme_along<kMin>(op, flat, 0, false, keep, ax).second;
+    if (keepdim) idx = std::move(idx).reshaped(Shape(std::vector<std::size_t>(a.ndim(), 1)));
+    return Tensor(std::move(idx));
+}
+
+}  // namespace
+
+std::tuple<Tensor, Tensor> max(const Tensor& a, int dim, bool keepdim, const CallSite&) {
+    return max_min<false>(kMax, a, dim, keepdim);
+}
+std::tuple<Tensor, Tensor> min(const Tensor& a, int dim, bool keepdim, const CallSite&) {
+    return max_min<true>(kMin, a, dim, keepdim);
+}
+Tensor max(const Tensor& a, const CallSite&) { return amax_amin<false>(kAmax, a, {}, false); }
+Tensor min(const Tensor& a, const CallSite&) { return amax_amin<true>(kAmin, a, {}, false); }
+Tensor amax(const Tensor& a, const std::vector<int>& dims, bool keepdim, const CallSite&) {
+    return amax_amin<false>(kAmax, a, dims, keepdim);
+}
+Tensor amin(const Tensor& a, const std::vector<int>& dims, bool keepdim, const CallSite&) {
+    return amax_amin<true>(kAmin, a, dims, keepdim);
+}
+Tensor argmax(const Tensor& a, std::optional<int> dim, bool keepdim, const CallSite&) {
+    return arg_extreme<false>("argmax", a, dim, keepdim);
+}
+Tensor argmin(const Tensor& a, std::optional<int> dim, bool keepdim, const CallSite&) {
+    return arg_extreme<true>("argmin", a, dim, keepdim);
 }
 
 Tensor add_n(const std::vector<Tensor>& terms, const CallSite&) {

@@ -144,7 +144,7 @@ TEST(HigherOrder, GradgradcheckStructuralOps) {
     EXPECT_TRUE(gradgrad_ok([](V x) { return square(sum(x[0], {1}, true)); }, {a}));
     EXPECT_TRUE(gradgrad_ok([](V x) { return square(mean(x[0], {0})); }, {a}));
     EXPECT_TRUE(gradgrad_ok([](V x) { return square(sum(x[0])) * mean(x[0]); }, {a}));
-    EXPECT_TRUE(gradgrad_ok([](V x) { return square(max(x[0], 1)); }, {a}));
+    EXPECT_TRUE(gradgrad_ok([](V x) { return square(std::get<0>(max(x[0], 1))); }, {a}));
     EXPECT_TRUE(gradgrad_ok([](V x) { return add_n({x[0] * x[0], x[0], x[0] * 2.0}); }, {a}));
     EXPECT_TRUE(gradgrad_ok([](V x) { return square(transpose(x[0])); }, {a}));
     EXPECT_TRUE(gradgrad_ok([](V x) { return square(reshape(x[0], {2, 6})); }, {a}));

@@ -18,8 +18,8 @@ using testing::grad_ok;
 using testing::rand64;
 using V = std::vector<Tensor>;
 
-// Shape and every value of `t`: |got - want| <= tol * max(1, |want|). NaN matches NaN only,
-// an infinity matches the same infinity only.
+// Shape and every value of `t`: |got - want| <= tol * std::get<0>(max(1, |want|)). NaN matches NaN
+// only, an infinity matches the same infinity only.
 ::testing::AssertionResult values_are(const Tensor& t, const Shape& shape,
                                       const std::vector<double>& want, double tol = 1e-15) {
     if (t.shape() != shape) {
@@ -621,32 +621,33 @@ TEST(Mean, GradcheckAllAndAlongAxes) {
 
 TEST(Max, AlongEachAxisWithAndWithoutKeepdims) {
     Tensor x = f64s({1, 5, 3, 7, 2, 7}, {2, 3});
-    EXPECT_TRUE(values_are(max(x, 1), {2}, {5, 7}));
-    EXPECT_TRUE(values_are(max(x, -1), {2}, {5, 7}));
-    EXPECT_TRUE(values_are(max(x, 1, true), {2, 1}, {5, 7}));
-    EXPECT_TRUE(values_are(max(x, 0), {3}, {7, 5, 7}));
-    EXPECT_TRUE(values_are(max(x, 0, true), {1, 3}, {7, 5, 7}));
-    EXPECT_TRUE(values_are(max(iota234(), 1), {2, 4}, {8, 9, 10, 11, 20, 21, 22, 23}));
-    EXPECT_TRUE(values_are(max(f64s({-3, -1, -2}, {3}), 0), {}, {-1}));
+    EXPECT_TRUE(values_are(std::get<0>(max(x, 1)), {2}, {5, 7}));
+    EXPECT_TRUE(values_are(std::get<0>(max(x, -1)), {2}, {5, 7}));
+    EXPECT_TRUE(values_are(std::get<0>(max(x, 1, true)), {2, 1}, {5, 7}));
+    EXPECT_TRUE(values_are(std::get<0>(max(x, 0)), {3}, {7, 5, 7}));
+    EXPECT_TRUE(values_are(std::get<0>(max(x, 0, true)), {1, 3}, {7, 5, 7}));
+    EXPECT_TRUE(values_are(std::get<0>(max(iota234(), 1)), {2, 4}, {8, 9, 10, 11, 20, 21, 22, 23}));
+    EXPECT_TRUE(values_are(std::get<0>(max(f64s({-3, -1, -2}, {3}), 0)), {}, {-1}));
 }
 
 TEST(Max, GradientGoesToTheFirstMaximalElement) {
     Tensor x = f64s({1, 5, 3, 7, 2, 7}, {2, 3}, true);
-    max(x, 1).backward(f64s({10, 20}, {2}));
+    std::get<0>(max(x, 1)).backward(f64s({10, 20}, {2}));
     EXPECT_TRUE(values_are(x.grad(), {2, 3}, {0, 10, 0, 20, 0, 0}));  // tie 7, 7: first wins
     x.zero_grad();
-    max(x, 0, true).backward(f64s({1, 2, 3}, {1, 3}));
+    std::get<0>(max(x, 0, true)).backward(f64s({1, 2, 3}, {1, 3}));
     EXPECT_TRUE(values_are(x.grad(), {2, 3}, {0, 2, 0, 1, 0, 3}));
 }
 
 TEST(Max, GradcheckAlongEachAxisWithDistinctValues) {
     // Random values are distinct, so no slice has a tie within eps.
     for (int axis : {0, 1, -1}) {
-        EXPECT_TRUE(
-            grad_ok([axis](const V& x) { return max(x[0], axis); }, {rand64({2, 3, 4}, 25)}))
+        EXPECT_TRUE(grad_ok([axis](const V& x) { return std::get<0>(max(x[0], axis)); },
+                            {rand64({2, 3, 4}, 25)}))
             << "axis " << axis;
     }
-    EXPECT_TRUE(grad_ok([](const V& x) { return max(x[0], 0, true); }, {rand64({3, 4}, 26)}));
+    EXPECT_TRUE(
+        grad_ok([](const V& x) { return std::get<0>(max(x[0], 0, true)); }, {rand64({3, 4}, 26)}));
 }
 
 TEST(AddN, SumsTermsInOneNode) {
