@@ -7,6 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -53,8 +54,151 @@ void BM_ElementwiseHandMulFwdBwd(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
+// Unary ops, forward + backward at 10^6 float32 elements: y = f(x), then dx = g * f'(x) with a
+// seed of ones. The hand loops do the same arithmetic in float on preallocated buffers.
+template <Tensor (*F)(const Tensor&)>
+void engine_unary(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const int before = num_threads();
+    set_num_threads(static_cast<int>(state.range(1)));
+    Tensor x = uniform({n}, -3, 3, 1, f32, /*requires_grad=*/true);
+    Tensor seed = ones({n});
+    for (auto _ : state) {
+        Tensor y = F(x);
+        y.backward(seed);
+        benchmark::DoNotOptimize(x.node());
+        x.zero_grad();
+    }
+    set_num_threads(before);
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+template <class Fwd, class Bwd>
+void hand_unary(benchmark::State& state, Fwd fwd, Bwd bwd) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    std::vector<float> x(n), y(n), g(n, 1.0f), gx(n);
+    for (std::size_t i = 0; i < n; ++i) x[i] = float(i % 61) * 0.1f - 3.0f;
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < n; ++i) y[i] = fwd(x[i]);
+        for (std::size_t i = 0; i < n; ++i) gx[i] = bwd(g[i], x[i], y[i]);
+        benchmark::DoNotOptimize(y.data());
+        benchmark::DoNotOptimize(gx.data());
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+Tensor gelu_none(const Tensor& x) { return gelu(x); }
+Tensor gelu_tanh(const Tensor& x) { return gelu(x, "tanh"); }
+Tensor silu_op(const Tensor& x) { return silu(x); }
+Tensor sin_op(const Tensor& x) { return sin(x); }
+Tensor leaky_relu_op(const Tensor& x) { return leaky_relu(x); }
+
+void BM_ElementwiseEngineGeluFwdBwd(benchmark::State& state) { engine_unary<gelu_none>(state); }
+void BM_ElementwiseHandGeluFwdBwd(benchmark::State& state) {
+    hand_unary(
+        state, [](float v) { return v * 0.5f * (1.0f + std::erf(v * float(M_SQRT1_2))); },
+        [](float g, float v, float) {
+            const float cdf = 0.5f * (1.0f + std::erf(v * float(M_SQRT1_2)));
+            const float pdf = std::exp(-0.5f * v * v) * float(0.5 * M_2_SQRTPI * M_SQRT1_2);
+            return g * (cdf + v * pdf);
+        });
+}
+void BM_ElementwiseEngineGeluTanhFwdBwd(benchmark::State& state) { engine_unary<gelu_tanh>(state); }
+void BM_ElementwiseHandGeluTanhFwdBwd(benchmark::State& state) {
+    constexpr float kB = float(M_SQRT2 * M_2_SQRTPI * 0.5), kK = 0.044715f;
+    hand_unary(
+        state, [](float v) { return 0.5f * v * (1.0f + std::tanh(kB * (v + kK * v * v * v))); },
+        [](float g, float v, float) {
+            const float t = std::tanh(kB * (v + kK * v * v * v));
+            const float du = kB * (1.0f + 3 * kK * v * v);
+            return g * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du);
+        });
+}
+void BM_ElementwiseEngineSiluFwdBwd(benchmark::State& state) { engine_unary<silu_op>(state); }
+void BM_ElementwiseHandSiluFwdBwd(benchmark::State& state) {
+    const auto sig = [](float v) {
+        if (v >= 0) return 1.0f / (1.0f + std::exp(-v));
+        const float e = std::exp(v);
+        return e / (1.0f + e);
+    };
+    hand_unary(
+        state, [sig](float v) { return v * sig(v); },
+        [sig](float g, float v, float) {
+            const float s = sig(v);
+            return g * s * (1.0f + v * (1.0f - s));
+        });
+}
+void BM_ElementwiseEngineSinFwdBwd(benchmark::State& state) { engine_unary<sin_op>(state); }
+void BM_ElementwiseHandSinFwdBwd(benchmark::State& state) {
+    hand_unary(
+        state, [](float v) { return std::sin(v); },
+        [](float g, float v, float) { return g * std::cos(v); });
+}
+void BM_ElementwiseEngineLeakyReluFwdBwd(benchmark::State& state) {
+    engine_unary<leaky_relu_op>(state);
+}
+void BM_ElementwiseHandLeakyReluFwdBwd(benchmark::State& state) {
+    hand_unary(
+        state, [](float v) { return v > 0 ? v : v * 0.01f; },
+        [](float g, float v, float) { return g * ((v > 0 ? 1.0f : 0.0f) * 0.99f + 0.01f); });
+}
+
+// z = maximum(a, b); dz/da and dz/db with ties halved, as the engine's rule.
+void BM_ElementwiseEngineMaximumFwdBwd(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const int before = num_threads();
+    set_num_threads(static_cast<int>(state.range(1)));
+    Tensor a = uniform({n}, -1, 1, 1, f32, /*requires_grad=*/true);
+    Tensor b = uniform({n}, -1, 1, 2, f32, true);
+    Tensor seed = ones({n});
+    for (auto _ : state) {
+        Tensor z = maximum(a, b);
+        z.backward(seed);
+        benchmark::DoNotOptimize(a.node());
+        a.zero_grad();
+        b.zero_grad();
+    }
+    set_num_threads(before);
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+void BM_ElementwiseHandMaximumFwdBwd(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    std::vector<float> a(n), b(n), g(n, 1.0f), z(n), ga(n), gb(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        a[i] = float(i % 17) * 0.1f - 0.8f;
+        b[i] = float(i % 13) * 0.1f - 0.6f;
+    }
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < n; ++i) z[i] = a[i] > b[i] ? a[i] : b[i];
+        for (std::size_t i = 0; i < n; ++i) {
+            ga[i] = g[i] * (a[i] == b[i] ? 0.5f : (a[i] < b[i] ? 0.0f : 1.0f));
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            gb[i] = g[i] * (a[i] == b[i] ? 0.5f : (a[i] > b[i] ? 0.0f : 1.0f));
+        }
+        benchmark::DoNotOptimize(z.data());
+        benchmark::DoNotOptimize(ga.data());
+        benchmark::DoNotOptimize(gb.data());
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
 // Real time: at 2 threads the second thread's CPU time is not the caller's.
 BENCHMARK(BM_ElementwiseEngineMulFwdBwd)->Args({1000000, 1})->Args({1000000, 2})->UseRealTime();
 BENCHMARK(BM_ElementwiseHandMulFwdBwd)->Args({1000000, 1})->Args({1000000, 2})->UseRealTime();
+BENCHMARK(BM_ElementwiseEngineMaximumFwdBwd)->Args({1000000, 1})->Args({1000000, 2})->UseRealTime();
+BENCHMARK(BM_ElementwiseHandMaximumFwdBwd)->Args({1000000, 1})->Args({1000000, 2})->UseRealTime();
+BENCHMARK(BM_ElementwiseEngineGeluFwdBwd)->Args({1000000, 1})->UseRealTime();
+BENCHMARK(BM_ElementwiseHandGeluFwdBwd)->Args({1000000, 1})->UseRealTime();
+BENCHMARK(BM_ElementwiseEngineGeluTanhFwdBwd)->Args({1000000, 1})->UseRealTime();
+BENCHMARK(BM_ElementwiseHandGeluTanhFwdBwd)->Args({1000000, 1})->UseRealTime();
+BENCHMARK(BM_ElementwiseEngineSiluFwdBwd)->Args({1000000, 1})->UseRealTime();
+BENCHMARK(BM_ElementwiseHandSiluFwdBwd)->Args({1000000, 1})->UseRealTime();
+BENCHMARK(BM_ElementwiseEngineSinFwdBwd)->Args({1000000, 1})->UseRealTime();
+BENCHMARK(BM_ElementwiseHandSinFwdBwd)->Args({1000000, 1})->UseRealTime();
+BENCHMARK(BM_ElementwiseEngineLeakyReluFwdBwd)->Args({1000000, 1})->UseRealTime();
+BENCHMARK(BM_ElementwiseHandLeakyReluFwdBwd)->Args({1000000, 1})->UseRealTime();
 
 }  // namespace
