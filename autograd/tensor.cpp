@@ -596,8 +596,8 @@ Tensor ones_like(const Tensor& a, std::optional<DType> dtype, bool requires_grad
     return full_like(a, 1.0, dtype, requires_grad);
 }
 Tensor full_like(const Tensor& a, double value, std::optional<DType> dtype, bool requires_grad) {
-    return full(checked(a.node(), "full_like")->value().shape(), value, dtype.value_or(a.dtype()),
-                requires_grad);
+    const Array& v = checked(a.node(), "full_like")->value();
+    return full(v.shape(), value, dtype.value_or(v.dtype()), requires_grad);
 }
 namespace detail {
 Tensor arange(double start, double end, double step, std::optional<DType> dtype, bool integral) {
