@@ -59,6 +59,18 @@ std::size_t checked_mul(const char* op, std::size_t a, std::size_t b) {
 // and col2im is its adjoint (overlaps summed). Each is linear, so each one's derivative is the
 // other with the same geometry.
 
+// The output columns [lo, hi) whose input column x0 + ox sw lies in [0, w): the inner loops
+// then run without a bounds test (and, at stride 1, as a copy).
+std::pair<std::size_t, std::size_t> valid_columns(const ConvGeometry& g, std::ptrdiff_t x0) {
+    const auto sw = static_cast<std::ptrdiff_t>(g.sw), w = static_cast<std::ptrdiff_t>(g.w);
+    const auto ow = static_cast<std::ptrdiff_t>(g.ow);
+    std::ptrdiff_t lo = x0 >= 0 ? 0 : (-x0 + sw - 1) / sw;
+    std::ptrdiff_t hi = w > x0 ? (w - x0 + sw - 1) / sw : 0;
+    lo = std::min(lo, ow);
+    hi = std::max(lo, std::min(hi, ow));
+    return {static_cast<std::size_t>(lo), static_cast<std::size_t>(hi)};
+}
+
 template <class T>
 void im2col_kernel(const ConvGeometry& g, std::size_t n, const T* x, T* cols) {
     const std::size_t planes = n * g.c, per_plane = g.kh * g.kw * g.oh * g.ow;
@@ -72,6 +84,7 @@ void im2col_kernel(const ConvGeometry& g, std::size_t n, const T* x, T* cols) {
                 for (std::size_t j = 0; j < g.kw; ++j) {
                     const auto x0 =
                         static_cast<std::ptrdiff_t>(j * g.dw) - static_cast<std::ptrdiff_t>(g.pl);
+                    const auto [lo, hi] = valid_columns(g, x0);
                     for (std::size_t oy = 0; oy < g.oh; ++oy, dst += g.ow) {
                         const auto iy = static_cast<std::ptrdiff_t>(oy * g.sh + i * g.dh) -
                                         static_cast<std::ptrdiff_t>(g.pt);
@@ -80,12 +93,17 @@ void im2col_kernel(const ConvGeometry& g, std::size_t n, const T* x, T* cols) {
                             continue;
                         }
                         const T* row = src + static_cast<std::size_t>(iy) * g.w;
-                        for (std::size_t ox = 0; ox < g.ow; ++ox) {
-                            const std::ptrdiff_t ix = x0 + static_cast<std::ptrdiff_t>(ox * g.sw);
-                            dst[ox] = ix >= 0 && ix < static_cast<std::ptrdiff_t>(g.w)
-                                          ? row[static_cast<std::size_t>(ix)]
-                                          : T(0);
+                        std::fill(dst, dst + lo, T(0));
+                        if (g.sw == 1) {
+                            std::copy(row + (x0 + static_cast<std::ptrdiff_t>(lo)),
+                                      row + (x0 + static_cast<std::ptrdiff_t>(hi)), dst + lo);
+                        } else {
+                            for (std::size_t ox = lo; ox < hi; ++ox) {
+                                dst[ox] = row[static_cast<std::size_t>(
+                                    x0 + static_cast<std::ptrdiff_t>(ox * g.sw))];
+                            }
                         }
+                        std::fill(dst + hi, dst + g.ow, T(0));
                     }
                 }
             }
@@ -108,15 +126,19 @@ void col2im_kernel(const ConvGeometry& g, std::size_t n, const T* cols, T* x) {
                 for (std::size_t j = 0; j < g.kw; ++j) {
                     const auto x0 =
                         static_cast<std::ptrdiff_t>(j * g.dw) - static_cast<std::ptrdiff_t>(g.pl);
+                    const auto [lo, hi] = valid_columns(g, x0);
                     for (std::size_t oy = 0; oy < g.oh; ++oy, src += g.ow) {
                         const auto iy = static_cast<std::ptrdiff_t>(oy * g.sh + i * g.dh) -
                                         static_cast<std::ptrdiff_t>(g.pt);
                         if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(g.h)) continue;
                         T* row = dst + static_cast<std::size_t>(iy) * g.w;
-                        for (std::size_t ox = 0; ox < g.ow; ++ox) {
-                            const std::ptrdiff_t ix = x0 + static_cast<std::ptrdiff_t>(ox * g.sw);
-                            if (ix >= 0 && ix < static_cast<std::ptrdiff_t>(g.w)) {
-                                row[static_cast<std::size_t>(ix)] += src[ox];
+                        if (g.sw == 1) {
+                            T* r = row + x0;
+                            for (std::size_t ox = lo; ox < hi; ++ox) r[ox] += src[ox];
+                        } else {
+                            for (std::size_t ox = lo; ox < hi; ++ox) {
+                                row[static_cast<std::size_t>(
+                                    x0 + static_cast<std::ptrdiff_t>(ox * g.sw))] += src[ox];
                             }
                         }
                     }
@@ -497,12 +519,14 @@ Tensor conv2d_op(const Tensor& x, const Tensor& w, const Tensor& bias, const Con
     Array y = Array::empty(x.dtype(), Shape{N, O, g.oh, g.ow});
     dispatch(op, x.dtype(), [&](auto t) {
         using T = decltype(t);
-        im2col_kernel<T>(g, N, x.value().data<T>(), p.cols.data<T>());
+        const T* X = x.value().data<T>();
         const T* W = w.value().data<T>();
-        const T* C = p.cols.data<T>();
+        T* C = p.cols.data<T>();
         T* Y = y.data<T>();
         const T* B = bias.defined() ? bias.value().data<T>() : nullptr;
         for (std::size_t n = 0; n < N; ++n) {
+            // One sample's columns, multiplied while they are still in cache.
+            im2col_kernel<T>(g, 1, X + n * g.c * g.h * g.w, C + n * K * L);
             for (std::size_t k = 0; k < groups; ++k) {
                 // y[n,k] (Og, L) = W_k (Og, Kg) cols[n,k] (Kg, L)
                 kernels::gemm<T>(W + k * Og * Kg, false, C + (n * K + k * Kg) * L, false,
