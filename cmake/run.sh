@@ -13,10 +13,12 @@ cd "$(dirname "$0")/.."
 # Everything the tests use, so none of them skips on a fresh machine: dataset-fashion-mnist
 # (the integration test trains on the real files), graphviz and gnuplot-nox (the rendering
 # tests of the course figures and the loss curve), clang (a determinism test is compiled with
-# clang++ too; libFuzzer builds), python3 (bench/ratios.py's test).
+# clang++ too; libFuzzer builds), python3 (bench/ratios.py's test), libopenmpi-dev and
+# openmpi-bin (xgrad::dist and its Distributed* tests, run under mpirun).
 build_packages=(cmake ninja-build ccache g++ libxtensor-dev libxtensor-blas-dev libxsimd-dev
                 xtl-dev libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
-                dataset-fashion-mnist graphviz gnuplot-nox clang python3)
+                dataset-fashion-mnist graphviz gnuplot-nox clang python3 libopenmpi-dev
+                openmpi-bin)
 
 ensure_packages() {
     local missing=()
