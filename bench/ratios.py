@@ -2,7 +2,8 @@
 """Engine/baseline ratios from one run of a bench_<area> binary.
 
 Pairs every BM_<Area>Engine<rest> with BM_<Area><Baseline><rest> (Baseline: HandTape, Hand,
-Blas) from the same run, and prints the median CPU time of each and their ratio (wall time for
+Blas, or Plain: the engine without the feature measured, e.g. without activation checkpoints)
+from the same run, and prints the median CPU time of each and their ratio (wall time for
 benchmarks that use real time: their names end in /real_time), plus the user counters. Usage:
     OPENBLAS_NUM_THREADS=1 python3 bench/ratios.py [--check] build/bench/bench_matmul [flags]
 Repetitions default to 5 (--benchmark_repetitions overrides), randomly interleaved. With
@@ -13,7 +14,7 @@ import re
 import subprocess
 import sys
 
-BASELINES = ("HandTape", "Hand", "Blas")
+BASELINES = ("HandTape", "Hand", "Blas", "Plain")
 
 
 def main():

@@ -4,6 +4,7 @@
 
 #include "autograd/autograd.h"
 #include "nn/activation.h"
+#include "nn/activation_checkpoint.h"
 #include "nn/callbacks.h"
 #include "nn/checkpoint.h"
 #include "nn/clip_grad.h"
