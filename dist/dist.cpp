@@ -3,15 +3,18 @@
 #include <mpi.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <stdexcept>
+#include <unordered_map>
 
-#include "nn/detail/grad_access.h"
+#include "autograd/observer.h"
 
 namespace xgrad::dist {
 
@@ -168,7 +171,94 @@ std::vector<Bucket> make_buckets(const std::vector<Tensor>& tensors) {
     return buckets;
 }
 
+// Packs bucket b's gradients (zeros where a parameter has none) and starts its allreduce.
+void launch(Bucket& b, std::vector<Tensor>& params, MPI_Request& request, const char* op) {
+    const std::size_t esize = b.dtype == f64 ? 8 : 4;
+    b.buffer.assign(b.count * esize, 0);
+    std::size_t at = 0;
+    for (std::size_t i : b.members) {
+        Tensor& p = params[i];
+        const std::size_t nb = p.value().nbytes();
+        GradRef grad = p.mutable_grad();
+        const void* src = b.dtype == f64 ? static_cast<const void*>(grad.data<double>())
+                                         : static_cast<const void*>(grad.data<float>());
+        if (src != nullptr) std::memcpy(b.buffer.data() + at, src, nb);
+        at += nb;
+    }
+    check(MPI_Iallreduce(MPI_IN_PLACE, b.buffer.data(), static_cast<int>(b.count),
+                         mpi_type(b.dtype), MPI_SUM, g.data, &request),
+          op, "MPI_Iallreduce");
+    g.stats.bytes += b.buffer.size();
+    ++g.stats.buckets;
+}
+
+// Overlap with backward: the engine tells when each parameter's gradient is complete
+// (on_leaf_ready); a bucket's allreduce starts once all its parameters are. Buckets hold the
+// parameters in reverse order (backward produces the last layers' gradients first, as PyTorch
+// DDP) and are started strictly in order, so every rank starts the same collectives in the same
+// order whatever order its gradients complete in.
+struct Overlap : GraphObserver {
+    const nn::Module* module = nullptr;
+    std::vector<Tensor> params;
+    std::unordered_map<const Node*, std::size_t> index;
+    std::vector<Bucket> buckets;
+    std::vector<std::size_t> bucket_of, pending;
+    std::vector<bool> ready;
+    std::vector<MPI_Request> requests;
+    std::size_t next = 0;  // the first bucket not started
+    std::unique_ptr<ObserverGuard> guard;
+
+    bool wants_leaf_events() const override { return true; }
+    void on_leaf_ready(const Tensor& leaf) override {
+        const auto it = index.find(leaf.node());
+        if (it == index.end() || ready[it->second]) return;  // not ours, or already counted
+        ready[it->second] = true;
+        --pending[bucket_of[it->second]];
+        start_ready();
+    }
+    void start_ready() {
+        for (; next < buckets.size() && pending[next] == 0; ++next) {
+            launch(buckets[next], params, requests[next], "allreduce_gradients");
+        }
+    }
+};
+std::unique_ptr<Overlap> g_overlap;
+
+std::vector<Tensor> trainable(nn::Module& module) {
+    std::vector<Tensor> params;
+    for (Tensor& p : module.parameters()) {
+        if (p.requires_grad()) params.push_back(p);
+    }
+    return params;
+}
+
+// The buckets of `module`'s trainable parameters, in reverse order, none started.
+std::unique_ptr<Overlap> plan(nn::Module& module) {
+    auto o = std::make_unique<Overlap>();
+    o->module = &module;
+    o->params = trainable(module);
+    std::reverse(o->params.begin(), o->params.end());
+    o->buckets = make_buckets(o->params);
+    o->bucket_of.resize(o->params.size());
+    o->ready.assign(o->params.size(), false);
+    for (std::size_t b = 0; b < o->buckets.size(); ++b) {
+        for (std::size_t i : o->buckets[b].members) o->bucket_of[i] = b;
+        o->pending.push_back(o->buckets[b].members.size());
+    }
+    for (std::size_t i = 0; i < o->params.size(); ++i) o->index.emplace(o->params[i].node(), i);
+    o->requests.assign(o->buckets.size(), MPI_REQUEST_NULL);
+    return o;
+}
+
 }  // namespace
+
+void prepare_backward(nn::Module& module) {
+    require("prepare_backward");
+    g_overlap.reset();  // one an exception left behind
+    std::unique_ptr<Overlap> o = plan(module);
+    o->guard = std::make_unique<ObserverGuard>(*o);
+    g_overlap = std::move(o);
+}
 
 Environment::Environment(int& argc, char**& argv) {
     if (g.initialized) throw std::logic_error("dist::Environment: MPI is already initialised");
@@ -295,9 +385,10 @@ void broadcast_parameters(nn::Module& module, int root) {
     for (Bucket& b : buckets) {
         std::size_t at = 0;
         for (std::size_t i : b.members) {
-            Array& v = tensors[i].mutable_value();
-            std::memcpy(v.raw(), b.buffer.data() + at, v.nbytes());
-            at += v.nbytes();
+            const std::size_t nb = tensors[i].value().nbytes();
+            MutableValue v = tensors[i].mutable_value();
+            std::memcpy(v.raw(), b.buffer.data() + at, nb);
+            at += nb;
         }
     }
 }
@@ -306,66 +397,53 @@ void allreduce_gradients(nn::Module& module) {
     const char* op = "allreduce_gradients";
     require(op);
     const double start = now();
-    std::vector<Tensor> params;
-    for (Tensor& p : module.parameters()) {
-        if (p.requires_grad()) params.push_back(p);
+    std::unique_ptr<Overlap> o;
+    if (g_overlap && g_overlap->module == &module) {
+        o = std::move(g_overlap);
+        o->guard.reset();  // backward is over
+    } else {
+        g_overlap.reset();
+        o = plan(module);
     }
-    std::vector<Bucket> buckets = make_buckets(params);
-    std::vector<MPI_Request> requests;
+    // The buckets not started during backward (no overlap, or a parameter without a gradient),
+    // in order.
+    for (; o->next < o->buckets.size(); ++o->next) {
+        launch(o->buckets[o->next], o->params, o->requests[o->next], op);
+    }
     // How many parameters have a gradient, and its square: equal everywhere iff
     // world * sum(c^2) == sum(c)^2.
     std::int64_t counts[2] = {0, 0};
-    for (const Tensor& p : params) counts[0] += p.has_grad() ? 1 : 0;
+    for (const Tensor& p : o->params) counts[0] += p.has_grad() ? 1 : 0;
+    const std::int64_t mine = counts[0];
     counts[1] = counts[0] * counts[0];
+    std::vector<MPI_Request> requests = o->requests;
     requests.emplace_back();
     check(MPI_Iallreduce(MPI_IN_PLACE, counts, 2, MPI_INT64_T, MPI_SUM, g.data, &requests.back()),
           op, "MPI_Iallreduce");
-    for (Bucket& b : buckets) {
-        const std::size_t esize = b.dtype == f64 ? 8 : 4;
-        b.buffer.assign(b.count * esize, 0);  // no gradient: zeros
-        std::size_t at = 0;
-        for (std::size_t i : b.members) {
-            const Tensor& p = params[i];
-            const std::size_t nb = p.value().nbytes();
-            const void* src = b.dtype == f64
-                                  ? static_cast<const void*>(nn::detail::grad_data<double>(p))
-                                  : static_cast<const void*>(nn::detail::grad_data<float>(p));
-            if (src != nullptr) std::memcpy(b.buffer.data() + at, src, nb);
-            at += nb;
-        }
-        requests.emplace_back();
-        check(MPI_Iallreduce(MPI_IN_PLACE, b.buffer.data(), static_cast<int>(b.count),
-                             mpi_type(b.dtype), MPI_SUM, g.data, &requests.back()),
-              op, "MPI_Iallreduce");
-        g.stats.bytes += b.buffer.size();
-        ++g.stats.buckets;
-    }
     wait_all(requests, op);
     if (counts[1] * g.world != counts[0] * counts[0]) {
         throw std::runtime_error(
-            std::string(op) + ": ranks disagree on which parameters have gradients (this rank " +
-            std::to_string(g.rank) + " has " +
-            std::to_string(std::count_if(params.begin(), params.end(),
-                                         [](const Tensor& p) { return p.has_grad(); })) +
-            ", " + std::to_string(counts[0]) + " over all " + std::to_string(g.world) +
-            " ranks); every rank must run the "
-            "same forward");
+            std::string(op) + ": ranks disagree on which parameters have gradients (rank " +
+            std::to_string(g.rank) + " has " + std::to_string(mine) + ", " +
+            std::to_string(counts[0]) + " over all " + std::to_string(g.world) +
+            " ranks); every rank must run the same forward");
     }
-    for (Bucket& b : buckets) {
+    for (Bucket& b : o->buckets) {
         std::size_t at = 0;
         for (std::size_t i : b.members) {
-            const Tensor& p = params[i];
+            Tensor& p = o->params[i];
             const std::size_t n = p.numel();
+            GradRef grad = p.mutable_grad();
             // The mean: the sum over ranks divided by the world size.
             if (b.dtype == f64) {
-                double* dst = nn::detail::grad_data<double>(p);
+                double* dst = grad.data<double>();
                 const auto* src = reinterpret_cast<const double*>(b.buffer.data() + at);
                 const double w = static_cast<double>(g.world);
                 if (dst != nullptr) {
                     for (std::size_t k = 0; k < n; ++k) dst[k] = src[k] / w;
                 }
             } else {
-                float* dst = nn::detail::grad_data<float>(p);
+                float* dst = grad.data<float>();
                 const auto* src = reinterpret_cast<const float*>(b.buffer.data() + at);
                 const float w = static_cast<float>(g.world);
                 if (dst != nullptr) {

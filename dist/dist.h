@@ -63,9 +63,19 @@ void broadcast_parameters(nn::Module& module, int root = 0);
 
 /// Replaces the gradient of every parameter by its mean over the ranks: gradients are packed
 /// into a few large buckets (set_bucket_bytes), summed by one MPI allreduce each and divided by
-/// world_size(). A parameter without a gradient contributes zeros; throws std::runtime_error
+/// world_size(); after prepare_backward(module), the buckets already started during backward
+/// are only waited for. A parameter without a gradient contributes zeros; throws std::runtime_error
 /// on every rank when the ranks disagree on how many parameters have gradients.
 void allreduce_gradients(nn::Module& module);
+
+/// Overlaps the next backward with communication: until allreduce_gradients(module) on this
+/// thread, the engine reports each parameter's gradient as soon as it is complete (the
+/// autograd/observer.h leaf event), and each bucket's allreduce starts as soon as all of its
+/// gradients are; buckets hold the parameters in reverse order (the last layers' gradients come
+/// first) and start in order on every rank. allreduce_gradients then starts what is left and
+/// waits. Call it before backward: `prepare_backward(net); loss.backward();
+/// allreduce_gradients(net);` (nn::fit does, when distributed).
+void prepare_backward(nn::Module& module);
 
 /// Sums `values` over the ranks, in place.
 void allreduce_sum(std::vector<double>& values);
@@ -92,6 +102,7 @@ public:
     void broadcast_parameters(nn::Module& model, int root) override {
         dist::broadcast_parameters(model, root);
     }
+    void before_backward(nn::Module& model) override { dist::prepare_backward(model); }
     void allreduce_gradients(nn::Module& model) override { dist::allreduce_gradients(model); }
     void allreduce_sum(std::vector<double>& values) override { dist::allreduce_sum(values); }
     void abort(const std::string& what) override { dist::abort(what); }

@@ -317,6 +317,7 @@ std::vector<data::EpochMetrics> fit(Module& model, optim::Optimizer& optimizer,
                 optimizer.zero_grad();
                 const Tensor logits = model.forward(batch.features);
                 const Tensor loss = loss_fn(logits, batch.labels);
+                if (dp != nullptr) dp->before_backward(model);
                 loss.backward();
                 if (dp != nullptr) dp->allreduce_gradients(model);
                 StepContext step{model, optimizer, e, k, pos.global_step, loss, main_process};

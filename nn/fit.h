@@ -67,6 +67,9 @@ public:
     /// Checks that every rank holds the same model, then copies rank `root`'s parameters and
     /// buffers to every rank. Throws on every rank when they disagree.
     virtual void broadcast_parameters(Module& model, int root) = 0;
+    /// Called just before each backward (e.g. to start reducing gradients as backward
+    /// completes them); the default does nothing.
+    virtual void before_backward(Module& model) { (void)model; }
     /// Replaces every parameter's gradient by its mean over the ranks.
     virtual void allreduce_gradients(Module& model) = 0;
     /// Sums `values` over the ranks, in place (the epoch's metrics).

@@ -142,6 +142,39 @@ TEST(Distributed, GradientsAreAveragedInBucketsOfTheSetSize) {
     }
 }
 
+TEST(Distributed, PreparedBackwardStartsBucketsAsGradientsComplete) {
+    nn::manual_seed(2);
+    nn::Sequential net(nn::Linear(16, 16), nn::ReLU(), nn::Linear(16, 16));
+    const Tensor x = full({1, 16}, dist::rank() + 1.0);
+    auto grads = [&] {
+        std::vector<double> v;
+        for (const Tensor& p : net.parameters()) {
+            const auto g = p.grad().to_vector();
+            v.insert(v.end(), g.begin(), g.end());
+        }
+        return v;
+    };
+    net.zero_grad();
+    sum(net.forward(x)).backward();
+    std::vector<double> expected = grads();
+    dist::allreduce_sum(expected);
+
+    net.zero_grad();
+    dist::set_bucket_bytes(1100);  // two buckets: (layer 2's bias, weight), (layer 1's)
+    dist::reset_comm_stats();
+    dist::prepare_backward(net);
+    sum(net.forward(x)).backward();
+    // Both buckets' gradients were complete during backward: both were started there.
+    EXPECT_EQ(dist::comm_stats().buckets, 2u);
+    dist::allreduce_gradients(net);
+    dist::set_bucket_bytes(25u << 20);
+    EXPECT_EQ(dist::comm_stats().buckets, 2u);  // nothing started twice
+    const std::vector<double> got = grads();
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i], static_cast<double>(static_cast<float>(expected[i] / 2))) << i;
+    }
+}
+
 TEST(Distributed, BadArgumentsAreClearErrors) {
     nn::Linear lin(2, 2);
     try {
