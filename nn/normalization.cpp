@@ -7,6 +7,7 @@
 
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
+#include "nn/activation_checkpoint.h"
 
 namespace xgrad::nn {
 
@@ -95,7 +96,9 @@ Tensor BatchNormBase::forward(const Tensor& input) {
                             input.shape().str() + ")");
         }
         y = normalize(input, axes, options_.eps());
-        if (is_training() && track) {
+        // An activation checkpoint's recomputation repeats a forward that already updated the
+        // statistics: updating them again would count the batch twice.
+        if (is_training() && track && !checkpoint_recomputing()) {
             // running = (1 - m) running + m batch, with the unbiased variance, outside the graph.
             NoGradGuard no_grad;
             const Tensor bm = mean(input, axes);

@@ -14,13 +14,14 @@
 #include "nn/dropout.h"
 #include "nn/init.h"
 #include "nn/linear.h"
+#include "nn/normalization.h"
 #include "nn/sequential.h"
 #include "tests/support/check.h"
 
 namespace xgrad::nn {
 namespace {
 
-// A BatchNorm-like module (there is no BatchNorm yet): in training mode it keeps a running mean
+// A BatchNorm-like module that counts its updates: in training mode it keeps a running mean
 // of its input's mean, updated per forward, and not while a checkpointed function recomputes.
 // Its output depends on the batch (x - batch mean), so a wrong recomputation shows in the
 // gradient. It also records whether its forwards ran with the graph on.
@@ -101,6 +102,41 @@ TEST(ActivationCheckpoint, RunningStatisticsAreUpdatedOnceNotTwice) {
     EXPECT_EQ(plain.updates, 3.0);  // two steps and the last forward
     EXPECT_EQ(ck.updates, 3.0);
     EXPECT_EQ(ck.running_mean, plain.running_mean);
+}
+
+// The library's own BatchNorm1d inside a checkpointed segment: its batch statistics are part of
+// the gradient, and its running statistics and batch count must move once per forward.
+TEST(ActivationCheckpoint, BatchNormGradientsAndRunningStatisticsMatchUncheckpointed) {
+    struct Out {
+        std::vector<std::vector<double>> grads, buffers;
+        std::vector<double> input;
+    };
+    auto run_bn = [](bool checkpointed) {
+        manual_seed(5);
+        Sequential seq(Linear(4, 6), BatchNorm1d(6), ReLU(), Linear(6, 6), BatchNorm1d(6),
+                       nn::Tanh(), Linear(6, 3));
+        seq.to(f64);
+        Out o;
+        for (int step = 0; step < 3; ++step) {
+            const Tensor x = uniform({7, 4}, -1, 1, 30 + step, f64, true);
+            const Tensor w = uniform({7, 3}, -1, 1, 40 + step, f64);
+            seq.zero_grad();
+            const Tensor y = checkpointed ? checkpoint_sequential(seq, 2, x) : seq.forward(x);
+            sum(y * w).backward();
+            o.input = x.grad().to_vector();
+        }
+        for (const Tensor& p : seq.parameters()) o.grads.push_back(p.grad().to_vector());
+        for (const auto& [name, b] : seq.named_buffers()) {
+            o.buffers.push_back(to(b, f64).to_vector());
+        }
+        return o;
+    };
+    const Out plain = run_bn(false), ck = run_bn(true);
+    EXPECT_EQ(ck.grads, plain.grads);
+    EXPECT_EQ(ck.input, plain.input);
+    ASSERT_EQ(plain.buffers.size(), 6u);  // mean, var and batch count of each BatchNorm
+    EXPECT_EQ(ck.buffers, plain.buffers);
+    EXPECT_EQ(plain.buffers[2], (std::vector<double>{3.0}));  // three batches, counted once
 }
 
 TEST(ActivationCheckpoint, TheForwardRecordsNothingAndBackwardRecomputesWithTheGraph) {
