@@ -10,6 +10,7 @@
 #include "nn/clip_grad.h"
 #include "nn/conv.h"
 #include "nn/dropout.h"
+#include "nn/embedding.h"
 #include "nn/fit.h"
 #include "nn/init.h"
 #include "nn/linear.h"
@@ -21,4 +22,5 @@
 #include "nn/optim/optimizer.h"
 #include "nn/optim/sgd.h"
 #include "nn/pooling.h"
+#include "nn/rnn.h"
 #include "nn/sequential.h"
