@@ -229,6 +229,13 @@ public:
     using CellOptions::CellOptions;
 };
 
+// NOTE: RNN, LSTM, GRU and LSTMCell return LibTorch's tuples from forward(input, ...), so they
+// hide Module::forward(const Tensor&) on purpose (module(x) through Module throws
+// std::logic_error, as for any module without a one-tensor forward); clang's
+// -Woverloaded-virtual is silenced for these declarations only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverloaded-virtual"
+
 /// Elman RNN: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act tanh or relu. Every
 /// parameter U(-1/sqrt(H), 1/sqrt(H)) from nn::manual_seed's stream, as PyTorch.
 ///
@@ -306,6 +313,8 @@ public:
 private:
     LSTMCellOptions options_;
 };
+
+#pragma GCC diagnostic pop
 
 /// One GRU step (GRU's equations) -> h'.
 class GRUCell : public detail::CellBase {
