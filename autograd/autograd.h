@@ -3,6 +3,7 @@
 
 #include "autograd/array.h"
 #include "autograd/call_site.h"
+#include "autograd/capture.h"
 #include "autograd/debug/anomaly.h"
 #include "autograd/debug/graph_export.h"
 #include "autograd/debug/trace.h"

@@ -55,9 +55,20 @@ inline void strided(T* o, std::size_t n, const std::array<const T*, K>& p,
 /// From kParallelGrain elements on, the work is split across the pool (autograd/parallel.h);
 /// each element is computed the same way whatever the thread count.
 template <class T, class F, class... A>
+void map_into(Array& out, F&& f, const A&... ins);
+template <class T, class F, class... A>
 Array map(const Shape& out_shape, F&& f, const A&... ins) {
-    constexpr std::size_t K = sizeof...(A);
     Array out = Array::empty(dtype_of<T>, out_shape);
+    map_into<T>(out, std::forward<F>(f), ins...);
+    return out;
+}
+
+/// map writing into `out` (dtype T, the broadcast shape of the inputs; the caller checked),
+/// which may not alias an input. Capture replay recomputes values in place with it.
+template <class T, class F, class... A>
+void map_into(Array& out, F&& f, const A&... ins) {
+    constexpr std::size_t K = sizeof...(A);
+    const Shape& out_shape = out.shape();
     T* o = out.data<T>();
     const std::size_t n = out.numel();
     const std::array<const T*, K> p = {ins.template data<T>()...};
@@ -71,9 +82,9 @@ Array map(const Shape& out_shape, F&& f, const A&... ins) {
                 detail::contiguous(o + b, e - b, q, f, std::make_index_sequence<K>{});
             });
         }
-        return out;
+        return;
     }
-    if (n == 0) return out;
+    if (n == 0) return;
     if (((ins.numel() == 1) && ...)) {  // every input one element: a fill (e.g. sum's backward)
         const T v = detail::first(p, f, std::make_index_sequence<K>{});
         if (n < kParallelGrain) {
@@ -82,7 +93,7 @@ Array map(const Shape& out_shape, F&& f, const A&... ins) {
             parallel_for(0, n, kParallelGrain,
                          [&](std::size_t b, std::size_t e) { std::fill(o + b, o + e, v); });
         }
-        return out;
+        return;
     }
     const std::size_t nd = out_shape.size();
     // strides[k * nd + d]: stride of input k along output dimension d.
@@ -129,7 +140,6 @@ Array map(const Shape& out_shape, F&& f, const A&... ins) {
     } else {
         parallel_for(0, n_rows, std::max<std::size_t>(1, kParallelGrain / inner), rows);
     }
-    return out;
 }
 
 /// acc += g element-wise (same shape and dtype; the caller checked).

@@ -91,6 +91,16 @@ struct OpDef {
     bool scalar_left = false;
     /// Frees heap-held parameters (set by the record helpers; null for inline ones).
     void (*destroy_params)(void* params) = nullptr;
+
+    // ---- Capture and replay (autograd/capture.h); null: the op cannot be replayed ----
+    /// Recomputes the op's value from its inputs' current values into `out`, which has the
+    /// node's shape and dtype: the same arithmetic as the op's forward, without allocating.
+    void (*forward_into)(const Node& self, Array& out) = nullptr;
+    /// The op on float64 scalars, for the scalar tape: the value from in[0..n) and the op's
+    /// scalar parameter c; and dL/d(in[i]) into gin[i] from g = dL/d(out).
+    double (*scalar_forward)(const double* in, double c) = nullptr;
+    void (*scalar_backward)(double g, const double* in, double out, double c,
+                            double* gin) = nullptr;
 };
 
 /// The record of a leaf: no rule.
@@ -177,6 +187,7 @@ private:
     friend class Tensor;
     friend class Engine;
     friend class GradRef;
+    friend class Capture;
     friend void lock_node(Node*);
     friend void unlock_node(Node*);
     friend Node* detail::record_node(const OpDef&, Array&&, const Tensor* const*, std::size_t,

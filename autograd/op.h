@@ -253,6 +253,45 @@ TensorGrads binary_graph(const OpContext& ctx, const Tensor& grad) {
     return TensorGrads(std::move(gx), std::move(gy));
 }
 
+// Replay forms of the same rules (autograd/capture.h): the forward into an existing array, and
+// both on one float64 (the scalar tape). Same expressions as the fast path, so the same bits.
+template <class Op>
+void unary_forward_into(const Node& self, Array& out) {
+    const double c = self.params<double>();
+    dispatch(out.dtype(), [&](auto t) {
+        using T = decltype(t);
+        const T ct = static_cast<T>(c);
+        kernels::map_into<T>(
+            out, [ct](T v) { return static_cast<T>(Op::f(v, ct)); }, self.input(0));
+    });
+}
+template <class Op>
+double unary_scalar_forward(const double* in, double c) {
+    return static_cast<double>(Op::f(in[0], c));
+}
+template <class Op>
+void unary_scalar_backward(double g, const double* in, double out, double c, double* gin) {
+    gin[0] = static_cast<double>(Op::d(g, in[0], out, c));
+}
+template <class Op>
+void binary_forward_into(const Node& self, Array& out) {
+    dispatch(out.dtype(), [&](auto t) {
+        using T = decltype(t);
+        kernels::map_into<T>(
+            out, [](T u, T v) { return static_cast<T>(Op::f(u, v)); }, self.input(0),
+            self.input(1));
+    });
+}
+template <class Op>
+double binary_scalar_forward(const double* in, double) {
+    return static_cast<double>(Op::f(in[0], in[1]));
+}
+template <class Op>
+void binary_scalar_backward(double g, const double* in, double out, double, double* gin) {
+    gin[0] = static_cast<double>(Op::dx(g, in[0], in[1], out));
+    gin[1] = static_cast<double>(Op::dy(g, in[0], in[1], out));
+}
+
 template <class Op>
 constexpr OpDef elementwise_def(TensorGrads (*backward)(const OpContext&, const Tensor&),
                                 Grads (*fast)(const Node&, const Array&)) {
@@ -272,9 +311,25 @@ constexpr OpDef elementwise_def(TensorGrads (*backward)(const OpContext&, const 
 }
 
 template <class Op>
-inline constexpr OpDef kUnaryDef = elementwise_def<Op>(&unary_graph<Op>, &unary_fast<Op>);
+constexpr OpDef unary_def() {
+    OpDef d = elementwise_def<Op>(&unary_graph<Op>, &unary_fast<Op>);
+    d.forward_into = &unary_forward_into<Op>;
+    d.scalar_forward = &unary_scalar_forward<Op>;
+    d.scalar_backward = &unary_scalar_backward<Op>;
+    return d;
+}
 template <class Op>
-inline constexpr OpDef kBinaryDef = elementwise_def<Op>(&binary_graph<Op>, &binary_fast<Op>);
+constexpr OpDef binary_def() {
+    OpDef d = elementwise_def<Op>(&binary_graph<Op>, &binary_fast<Op>);
+    d.forward_into = &binary_forward_into<Op>;
+    d.scalar_forward = &binary_scalar_forward<Op>;
+    d.scalar_backward = &binary_scalar_backward<Op>;
+    return d;
+}
+template <class Op>
+inline constexpr OpDef kUnaryDef = unary_def<Op>();
+template <class Op>
+inline constexpr OpDef kBinaryDef = binary_def<Op>();
 
 }  // namespace detail
 

@@ -29,7 +29,10 @@ namespace {
 #if defined(__SANITIZE_ADDRESS__)
 constexpr std::size_t kNodeCacheMax = 0;
 #else
-constexpr std::size_t kNodeCacheMax = 4096;  // 512 KiB of nodes per thread
+// 16 MiB of nodes per thread (~120K nodes): enough that a step of a 10^5-node graph reuses the
+// previous step's nodes instead of going through malloc and free for each (with 4096 nodes it
+// spent a quarter of its instructions there); beyond it, memory goes back to malloc.
+constexpr std::size_t kNodeCacheMax = (std::size_t{16} << 20) / sizeof(Node);
 #endif
 
 struct FreeBlock {
@@ -114,8 +117,19 @@ Node::~Node() {
     if (n_inputs_ > 2) ::operator delete(heap_inputs_);
 }
 
+namespace {
+// Drops one reference; true when it was the last. A count of 1 read with acquire means the
+// caller holds the only reference, so no other thread can add or drop one: the locked
+// read-modify-write (~20 cycles, most of a small node's release) is skipped for the nodes only
+// one owner sees, which in a backward without retain_graph is nearly every node.
+inline bool drop_ref(std::atomic<std::uint32_t>& refs) {
+    if (refs.load(std::memory_order_acquire) == 1) return true;
+    return refs.fetch_sub(1, std::memory_order_acq_rel) == 1;
+}
+}  // namespace
+
 void Node::release(Node* node) {
-    if (node == nullptr || node->refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    if (node == nullptr || !drop_ref(node->refs_)) return;
     // NOTE: iterative, not recursive: a 10^6-node chain would overflow the stack if each
     // destructor released its inputs (PyTorch fixed the same bug the same way).
     std::vector<Node*> dying;
@@ -123,9 +137,7 @@ void Node::release(Node* node) {
     for (;;) {
         Node* const* in = current->inputs();
         for (std::uint32_t i = 0; i < current->n_inputs_; ++i) {
-            if (in[i]->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-                dying.push_back(in[i]);
-            }
+            if (drop_ref(in[i]->refs_)) dying.push_back(in[i]);
         }
         delete current;
         if (dying.empty()) break;

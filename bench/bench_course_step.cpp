@@ -1,7 +1,8 @@
 // The course's two-weight sigmoid net (seeds 000/002), one SGD step on float64 scalars:
 //   z1 = x w1,  a1 = s(z1),  z2 = a1 w2,  a2 = s(z2),  loss = 1/2 (a2 - y)^2,
 //   backward, w <- w - lr dloss/dw, zero_grad.
-// Issue 2 bar: <= 1,000 ns per step. Baseline: the same step written out by hand.
+// Issue 13 targets: <= 300 ns per step, <= 100 ns replayed (autograd/capture.h). Baseline: the
+// same step written out by hand.
 
 #include <benchmark/benchmark.h>
 
@@ -55,6 +56,29 @@ void BM_CourseStepEngine(benchmark::State& state) {
 }
 BENCHMARK(BM_CourseStepEngine);
 
+// The step captured once (autograd/capture.h) and replayed: the scalar tape.
+void BM_CourseStepEngineReplay(benchmark::State& state) {
+    Tensor w1 = scalar(kW1, f64, true), w2 = scalar(kW2, f64, true);
+    Capture step(
+        [&](const std::vector<Tensor>& in) {
+            Tensor a2 = sigmoid(sigmoid(in[0] * w1) * w2);
+            return 0.5 * square(a2 - in[1]);
+        },
+        {scalar(kX, f64), scalar(kY, f64)});
+    const std::vector<Array> xy{Array::scalar(f64, kX), Array::scalar(f64, kY)};
+    for (auto _ : state) {
+        step.replay(xy);
+        for (Tensor* w : {&w1, &w2}) {
+            const double g = w->grad().item();
+            w->mutable_value().data<double>()[0] -= kLr * g;
+            w->zero_grad();
+        }
+        benchmark::DoNotOptimize(step.output().item());
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CourseStepEngineReplay);
+
 void BM_CourseStepHand(benchmark::State& state) {
     double x = kX, y = kY, w1 = kW1, w2 = kW2;
     for (auto _ : state) {
@@ -65,6 +89,10 @@ void BM_CourseStepHand(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_CourseStepHand);
+
+// The same hand-written step, named for bench/ratios.py's pairing with the replay.
+void BM_CourseStepHandReplay(benchmark::State& state) { BM_CourseStepHand(state); }
+BENCHMARK(BM_CourseStepHandReplay);
 
 // The two agree after `steps` steps (checked once, not timed).
 void BM_CourseStepCheck(benchmark::State& state) {

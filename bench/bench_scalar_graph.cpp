@@ -1,7 +1,8 @@
 // Scalar graph, forward + backward: y <- sigmoid(a * y + b) repeated, with shared float64 leaves
-// a and b; three nodes (mul, add, sigmoid) per step. Issue 2 bars: <= 300 ns per node and
-// <= 200 bytes of peak heap per node at N = 10^5 nodes. Baseline: a hand-written
-// struct-of-arrays tape of the same computation with a reverse loop.
+// a and b; three nodes (mul, add, sigmoid) per step, at 10^4, 10^5 and 10^6 nodes. Issue 13
+// targets: the dynamic path <= 30 ns and <= 64 bytes per node, a replay (autograd/capture.h)
+// <= 15 ns per node. Baselines: a hand-written struct-of-arrays tape of the same computation
+// with a reverse loop, built each time; for the replay, the same tape re-evaluated in place.
 
 #include <benchmark/benchmark.h>
 
@@ -49,7 +50,42 @@ void BM_ScalarGraphEngine(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(engine_step(a, b, y0, steps));
     set_per_node(state, steps * kOpsPerStep);
 }
-BENCHMARK(BM_ScalarGraphEngine)->Arg(100'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ScalarGraphEngine)
+    ->Arg(10'000)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond);
+
+// The same graph captured once, then replayed per iteration: forward, backward, the leaf
+// gradient read, zero_grad (the scalar tape: no node, no allocation).
+Capture capture_chain(const Tensor& a, const Tensor& b, std::int64_t steps) {
+    return Capture(
+        [&a, &b, steps](const std::vector<Tensor>& in) {
+            Tensor y = in[0];
+            for (std::int64_t i = 0; i < steps; ++i) y = sigmoid(a * y + b);
+            return y;
+        },
+        {scalar(kY0, f64)});
+}
+
+void BM_ScalarGraphEngineReplay(benchmark::State& state) {
+    const std::int64_t steps = state.range(0) / kOpsPerStep;
+    Tensor a = scalar(kA, f64, true), b = scalar(kB, f64, true);
+    Capture cap = capture_chain(a, b, steps);
+    const std::vector<Array> y0{Array::scalar(f64, kY0)};
+    for (auto _ : state) {
+        cap.replay(y0);
+        benchmark::DoNotOptimize(a.grad().item());
+        a.zero_grad();
+        b.zero_grad();
+    }
+    set_per_node(state, steps * kOpsPerStep);
+}
+BENCHMARK(BM_ScalarGraphEngineReplay)
+    ->Arg(10'000)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond);
 
 // Heap per node: after building (mallinfo2, and the tracked count) and at the peak of
 // forward + backward (tracked operator new/delete; glibc chunk sizes). Counters, not timings.
@@ -87,7 +123,12 @@ void BM_ScalarGraphNodeMemory(benchmark::State& state) {
     state.counters["peak_B_per_node"] = per_node(peak);
     state.counters["sizeof_Node"] = static_cast<double>(sizeof(Node));
 }
-BENCHMARK(BM_ScalarGraphNodeMemory)->Arg(100'000)->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ScalarGraphNodeMemory)
+    ->Arg(10'000)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
 
 // ---- Baseline: a hand-written tape ----
 
@@ -123,6 +164,25 @@ struct HandTape {
         // Same two-branch form as the engine's sigmoid.
         const double s = v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v));
         return push(kSigmoid, x, -1, s);
+    }
+    // Re-evaluates the recorded ops in place (the replay baseline: no push_back).
+    void forward() {
+        for (std::size_t k = 0; k < op.size(); ++k) {
+            const double x = in0[k] >= 0 ? value[in0[k]] : 0, y = in1[k] >= 0 ? value[in1[k]] : 0;
+            switch (op[k]) {
+                case kMul:
+                    value[k] = x * y;
+                    break;
+                case kAdd:
+                    value[k] = x + y;
+                    break;
+                case kSigmoid:
+                    value[k] = x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x));
+                    break;
+                default:
+                    break;
+            }
+        }
     }
     void backward(std::int32_t root) {
         grad.assign(value.size(), 0.0);
@@ -161,7 +221,32 @@ void BM_ScalarGraphHandTape(benchmark::State& state) {
     }
     set_per_node(state, steps * kOpsPerStep);
 }
-BENCHMARK(BM_ScalarGraphHandTape)->Arg(100'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ScalarGraphHandTape)
+    ->Arg(10'000)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond);
+
+void BM_ScalarGraphHandTapeReplay(benchmark::State& state) {
+    const std::int64_t steps = state.range(0) / kOpsPerStep;
+    HandTape t;
+    const std::int32_t a = t.leaf(kA), b = t.leaf(kB);
+    const std::int32_t y0 = t.leaf(kY0);
+    std::int32_t y = y0;
+    for (std::int64_t i = 0; i < steps; ++i) y = t.sigmoid(t.add(t.mul(a, y), b));
+    for (auto _ : state) {
+        t.value[static_cast<std::size_t>(y0)] = kY0;
+        t.forward();
+        t.backward(y);
+        benchmark::DoNotOptimize(t.grad[a]);
+    }
+    set_per_node(state, steps * kOpsPerStep);
+}
+BENCHMARK(BM_ScalarGraphHandTapeReplay)
+    ->Arg(10'000)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond);
 
 // The two agree on dL/da (checked once, not timed): the baseline computes the same thing.
 void BM_ScalarGraphCheck(benchmark::State& state) {
@@ -177,6 +262,12 @@ void BM_ScalarGraphCheck(benchmark::State& state) {
         for (std::int64_t i = 0; i < steps; ++i) y = t.sigmoid(t.add(t.mul(ta, y), tb));
         t.backward(y);
         diff = std::abs(ge - t.grad[ta]) / std::max(1.0, std::abs(t.grad[ta]));
+        Capture cap = capture_chain(a, b, steps);
+        cap.replay({Array::scalar(f64, kY0)});
+        const double gr = a.grad().item();
+        a.zero_grad();
+        b.zero_grad();
+        if (gr != ge) diff = 1;  // a replay gives the dynamic path's bits
     }
     if (diff > 1e-12) state.SkipWithError("engine and hand tape disagree on dL/da");
     state.counters["rel_diff"] = diff;

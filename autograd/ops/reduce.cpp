@@ -195,10 +195,31 @@ TensorGrads reduce_rule(const OpContext& ctx, const Tensor& grad) {
     return TensorGrads(std::move(spread));
 }
 
+// Capture replay: the reduction again, from the input's current value (the reduced axes are
+// those kept as 1; summing along an axis of size 1 changes nothing). Through a temporary.
+void reduce_forward_into(const Node& self, Array& out) {
+    const ReduceParams& p = self.params<ReduceParams>();
+    const Array& x = self.input(0);
+    std::vector<std::size_t> axes;
+    for (std::size_t d = 0; d < p.keep.size(); ++d) {
+        if (p.keep[d] == 1) axes.push_back(d);
+    }
+    Array y = kernels::reduce_sum(x, axes, /*keepdims=*/true);
+    dispatch(y.dtype(), [&](auto t) {
+        using T = decltype(t);
+        const T* src = y.data<T>();
+        T* dst = out.data<T>();
+        for (std::size_t i = 0, n = out.numel(); i < n; ++i) {
+            dst[i] = p.scale != 1.0 ? static_cast<T>(double(src[i]) * p.scale) : src[i];
+        }
+    });
+}
+
 constexpr OpDef reduce_def(const char* name, const char* local) {
     OpDef d{};
     d.name = name;
     d.backward = &reduce_rule;
+    d.forward_into = &reduce_forward_into;
     d.saves = 0;  // only shapes
     d.local[0] = local;
     d.destroy_params = destroy_params_of<ReduceParams>();

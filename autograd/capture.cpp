@@ -1,0 +1,347 @@
+// Capture and replay (autograd/capture.h). The captured graph is kept (the output's handle owns
+// it); a replay recomputes it in a topological order and backpropagates in the engine's order.
+
+#include "autograd/capture.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "autograd/grad_mode.h"
+#include "autograd/op.h"
+
+namespace xgrad {
+
+// The scalar tape: one float64 slot per leaf and node, and the ops as flat steps. Forward runs
+// the steps in topological order; backward runs the same steps in the order the engine would
+// process their nodes, so every gradient is summed in the same order (the same bits).
+struct Capture::Tape {
+    struct Step {
+        double (*f)(const double* in, double c);
+        void (*d)(double g, const double* in, double out, double c, double* gin);
+        std::uint32_t in0, in1, out, n;  // unary: in1 == in0
+        double c;
+    };
+    std::vector<double> val, grad;
+    std::vector<Step> forward, backward;
+    std::vector<std::pair<const Node*, std::uint32_t>> leaves;  // re-read every replay
+    std::vector<std::uint32_t> param_slots;                     // one per params_ entry
+    std::uint32_t root = 0;
+};
+
+namespace {
+
+// Restores the inputs' requires_grad flags however the captured function exits.
+struct RequiresGradRestore {
+    std::vector<Tensor>& inputs;
+    const std::vector<bool>& flags;
+    ~RequiresGradRestore() {
+        for (std::size_t i = 0; i < inputs.size(); ++i) inputs[i].set_requires_grad(flags[i]);
+    }
+};
+
+bool is_f64_scalar(const Array& a) { return a.dtype() == f64 && a.numel() == 1; }
+
+}  // namespace
+
+Capture::Capture(Fn fn, std::vector<Tensor> inputs)
+    : fn_(std::move(fn)), inputs_(std::move(inputs)) {
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+        const Tensor& t = inputs_[i];
+        if (!t.defined()) {
+            throw std::invalid_argument("Capture: input " + std::to_string(i) +
+                                        " is an undefined tensor");
+        }
+        if (!t.is_leaf()) {
+            throw std::invalid_argument("Capture: input " + std::to_string(i) +
+                                        " is not a leaf (it is the output of '" + t.op() +
+                                        "'); pass the tensors the function starts from");
+        }
+        input_requires_grad_.push_back(t.requires_grad());
+    }
+    {
+        // Inputs require grad while fn runs, so every op that reads them is recorded (a
+        // constant computed from an input would be frozen at its captured value).
+        RequiresGradRestore restore{inputs_, input_requires_grad_};
+        for (Tensor& t : inputs_) t.set_requires_grad(true);
+        GradModeGuard grad_mode(true);
+        output_ = fn_(inputs_);
+    }
+    if (!output_.defined())
+        throw std::invalid_argument("Capture: the function returned an undefined tensor");
+    if (output_.numel() != 1) {
+        throw std::invalid_argument(
+            "Capture: the function must return a one-element tensor (a loss; got shape " +
+            output_.shape().str() + ")");
+    }
+    Node* root = output_.node();
+    if (root->is_leaf()) {
+        throw std::invalid_argument(
+            "Capture: the output does not depend on any input or parameter (no graph recorded)");
+    }
+
+    // Non-leaf nodes in postorder (inputs before consumers), iteratively; leaves in first-seen
+    // order. `seen` maps a node to its tape slot.
+    std::unordered_map<const Node*, std::uint32_t> seen;
+    std::vector<const Node*> leaves;
+    std::vector<std::pair<Node*, std::uint32_t>> stack{{root, 0u}};
+    seen.emplace(root, 0u);
+    while (!stack.empty()) {
+        auto& [n, i] = stack.back();
+        if (i < n->num_inputs()) {
+            Node* in = n->inputs()[i++];
+            if (seen.count(in) != 0) continue;
+            seen.emplace(in, 0u);
+            if (in->is_leaf()) {
+                leaves.push_back(in);
+            } else {
+                if (in->released()) {
+                    throw std::invalid_argument(std::string("Capture: the graph through '") +
+                                                in->op() + "' was already freed by a backward");
+                }
+                stack.emplace_back(in, 0u);
+            }
+        } else {
+            if (n->def().forward_into == nullptr) {
+                throw std::invalid_argument(std::string("Capture: op '") + n->op() +
+                                            "' cannot be replayed (its OpDef has no "
+                                            "forward_into); run this function dynamically");
+            }
+            order_.push_back(n);
+            stack.pop_back();
+        }
+    }
+    for (const Node* l : leaves) {
+        if (!l->requires_grad()) continue;
+        Node* p = const_cast<Node*>(l);
+        p->retain();
+        params_.push_back(Tensor::adopt(p));
+    }
+
+    // The scalar tape, when every value is one float64 of one shape and every op has kernels.
+    bool tape = true;
+    for (const Node* n : order_) {
+        const OpDef& d = n->def();
+        tape = tape && d.scalar_forward != nullptr && d.scalar_backward != nullptr &&
+               (n->num_inputs() == 1 || n->num_inputs() == 2) && is_f64_scalar(n->value());
+        for (std::size_t i = 0; tape && i < n->num_inputs(); ++i) {
+            tape = is_f64_scalar(n->input(i)) && n->input(i).shape() == n->value().shape();
+        }
+        if (!tape) break;
+    }
+    if (!tape) return;
+    auto t = std::make_unique<Tape>();
+    std::uint32_t next = 0;
+    for (const Node* l : leaves) {
+        seen[l] = next;
+        t->leaves.emplace_back(l, next++);
+    }
+    for (const Node* n : order_) seen[n] = next++;
+    t->val.assign(next, 0.0);
+    t->grad.assign(next, 0.0);
+    t->root = seen[root];
+    for (const Tensor& p : params_) t->param_slots.push_back(seen[p.node()]);
+    auto step_of = [&](const Node* n) {
+        Tape::Step s{};
+        s.f = n->def().scalar_forward;
+        s.d = n->def().scalar_backward;
+        s.n = static_cast<std::uint32_t>(n->num_inputs());
+        s.in0 = seen[n->inputs()[0]];
+        s.in1 = s.n == 2 ? seen[n->inputs()[1]] : s.in0;
+        s.out = seen[n];
+        s.c = s.n == 1 ? n->params<double>() : 0.0;
+        return s;
+    };
+    t->forward.reserve(order_.size());
+    for (const Node* n : order_) t->forward.push_back(step_of(n));
+    // The engine's order (engine.cpp, Engine::walk): count each node's consumers, then process
+    // a node once all have passed on; the ready nodes form a stack, inputs pushed in order.
+    std::unordered_map<const Node*, std::uint32_t> deps;
+    for (const Node* n : order_) {
+        for (std::size_t i = 0; i < n->num_inputs(); ++i) {
+            if (!n->inputs()[i]->is_leaf()) ++deps[n->inputs()[i]];
+        }
+    }
+    std::vector<const Node*> ready{root};
+    t->backward.reserve(order_.size());
+    while (!ready.empty()) {
+        const Node* n = ready.back();
+        ready.pop_back();
+        t->backward.push_back(step_of(n));
+        for (std::size_t i = 0; i < n->num_inputs(); ++i) {
+            const Node* in = n->inputs()[i];
+            if (!in->is_leaf() && --deps[in] == 0) ready.push_back(in);
+        }
+    }
+    tape_ = t.release();
+}
+
+Capture::Capture(Capture&& other) noexcept
+    : fn_(std::move(other.fn_)),
+      inputs_(std::move(other.inputs_)),
+      input_requires_grad_(std::move(other.input_requires_grad_)),
+      params_(std::move(other.params_)),
+      output_(std::move(other.output_)),
+      order_(std::move(other.order_)),
+      tape_(other.tape_) {
+    other.tape_ = nullptr;
+}
+
+Capture& Capture::operator=(Capture&& other) noexcept {
+    if (this != &other) {
+        delete tape_;
+        fn_ = std::move(other.fn_);
+        inputs_ = std::move(other.inputs_);
+        input_requires_grad_ = std::move(other.input_requires_grad_);
+        params_ = std::move(other.params_);
+        output_ = std::move(other.output_);
+        order_ = std::move(other.order_);
+        tape_ = other.tape_;
+        other.tape_ = nullptr;
+    }
+    return *this;
+}
+
+Capture::~Capture() { delete tape_; }
+
+void Capture::set_inputs(const std::vector<Array>& values) {
+    if (!output_.defined()) throw std::logic_error("Capture: replay of a moved-from capture");
+    if (values.size() != inputs_.size()) {
+        throw std::invalid_argument("Capture::replay: got " + std::to_string(values.size()) +
+                                    " input values, the capture has " +
+                                    std::to_string(inputs_.size()) + " inputs");
+    }
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        const Array& v = values[i];
+        const Array& want = inputs_[i].value();
+        if (!v.defined() || v.shape() != want.shape() || v.dtype() != want.dtype()) {
+            throw std::invalid_argument(
+                "Capture::replay: input " + std::to_string(i) + " has " +
+                (v.defined() ? "shape " + v.shape().str() + " " + dtype_name(v.dtype())
+                             : std::string("an undefined array")) +
+                ", the capture was recorded with " + want.shape().str() + " " +
+                dtype_name(want.dtype()) + " (capture again for another shape)");
+        }
+        Node* n = inputs_[i].node();
+        std::memcpy(n->value_.raw(), v.raw(), v.nbytes());
+        n->version_.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+void Capture::run(std::vector<Array>* grads) {
+    if (tape_ != nullptr) {
+        Tape& t = *tape_;
+        double* val = t.val.data();
+        double* grad = t.grad.data();
+        for (const auto& [leaf, slot] : t.leaves) val[slot] = *leaf->value_.data<double>();
+        for (const Tape::Step& s : t.forward) {
+            const double in[2] = {val[s.in0], val[s.in1]};
+            val[s.out] = s.f(in, s.c);
+        }
+        // -0.0 is the identity of IEEE addition (0.0 + -0.0 would be 0.0): the first
+        // contribution lands as it is, as the engine stores it.
+        std::fill(t.grad.begin(), t.grad.end(), -0.0);
+        grad[t.root] = 1.0;
+        for (const Tape::Step& s : t.backward) {
+            const double in[2] = {val[s.in0], val[s.in1]};
+            double gin[2];
+            s.d(grad[s.out], in, val[s.out], s.c, gin);
+            grad[s.in0] += gin[0];
+            if (s.n == 2) grad[s.in1] += gin[1];
+        }
+        *output_.node()->value_.data<double>() = val[t.root];
+        for (std::size_t k = 0; k < params_.size(); ++k) {
+            Array g = Array::scalar(f64, grad[t.param_slots[k]]);
+            if (grads != nullptr) {
+                (*grads)[k] = std::move(g);
+                continue;
+            }
+            Node* p = params_[k].node();
+            lock_node(p);
+            p->accumulate(std::move(g));
+            unlock_node(p);
+        }
+        return;
+    }
+    // The node path: values recomputed in place, saved versions refreshed (they are the
+    // inputs' values now), then the engine's walk keeping the graph.
+    for (Node* n : order_) {
+        n->def().forward_into(*n, n->value_);
+        std::uint32_t* saved = n->saved_versions();
+        for (std::size_t i = 0; i < n->num_inputs(); ++i) saved[i] = n->inputs()[i]->version();
+    }
+    const Array& out = output_.value();
+    if (grads == nullptr) {
+        run_backward(output_.node(), Array::full(out.dtype(), out.shape(), 1.0),
+                     /*retain_graph=*/true);
+        return;
+    }
+    BackwardCall call;
+    call.roots = {output_};
+    call.seeds = {Tensor(Array::full(out.dtype(), out.shape(), 1.0))};
+    call.retain_graph = true;
+    call.inputs = &params_;
+    std::vector<Tensor> got = run_backward(call);
+    for (std::size_t k = 0; k < params_.size(); ++k) {
+        (*grads)[k] = got[k].defined() ? got[k].value() : Array();
+    }
+}
+
+void Capture::replay(const std::vector<Array>& values) {
+    set_inputs(values);
+    run(nullptr);
+}
+
+namespace {
+bool same_bits(const Array& a, const Array& b) {
+    return a.defined() == b.defined() &&
+           (!a.defined() || (a.shape() == b.shape() && a.dtype() == b.dtype() &&
+                             std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0));
+}
+std::string describe(const Array& a) {
+    return a.defined() ? format_values(a) : std::string("no gradient");
+}
+}  // namespace
+
+void Capture::check(const std::vector<Array>& values) {
+    set_inputs(values);
+    std::vector<Array> replayed(params_.size());
+    run(&replayed);
+    const Array replay_out = output_.value();
+    Tensor fresh;
+    {
+        GradModeGuard grad_mode(true);
+        fresh = fn_(inputs_);
+    }
+    if (!fresh.defined() || !same_bits(fresh.value(), replay_out)) {
+        throw std::runtime_error(
+            "Capture::check: the output differs (replay " + describe(replay_out) + ", fresh run " +
+            (fresh.defined() ? describe(fresh.value()) : "undefined") +
+            "): the function took another path than at capture; capture it again");
+    }
+    std::vector<Tensor> got(params_.size());
+    if (fresh.requires_grad()) {
+        BackwardCall call;
+        call.roots = {fresh};
+        call.seeds = {Tensor(Array::full(fresh.dtype(), fresh.shape(), 1.0))};
+        call.inputs = &params_;
+        got = run_backward(call);
+    }
+    for (std::size_t k = 0; k < params_.size(); ++k) {
+        const Array fresh_g = got[k].defined() ? got[k].value() : Array();
+        if (!same_bits(fresh_g, replayed[k])) {
+            throw std::runtime_error("Capture::check: the gradient of parameter " +
+                                     std::to_string(k) + " (shape " + params_[k].shape().str() +
+                                     ") differs (replay " + describe(replayed[k]) + ", fresh run " +
+                                     describe(fresh_g) +
+                                     "): the function took another path than at capture; "
+                                     "capture it again");
+        }
+    }
+}
+
+}  // namespace xgrad

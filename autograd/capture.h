@@ -1,0 +1,90 @@
+#pragma once
+// Capture and replay: record one run of a function of some input tensors, then run it again,
+// forward and backward, on new input values without building a graph.
+//
+// What capture assumes: the function's control flow and shapes are fixed. Replay recomputes the
+// recorded ops, in the recorded order, from the inputs' new values and the parameters' current
+// values; it does not run the function again. So a branch on a value (`if (y.item() > 0)`), a
+// loop whose length depends on the data, an op run under NoGradGuard or on a detach()ed or
+// item()ed value inside the function are frozen at their captured outcome. Replaying with inputs
+// of another shape or dtype is an error; `check()` runs the function afresh on the same values
+// and compares, for the cases a shape check cannot see.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "autograd/tensor.h"
+
+namespace xgrad {
+
+/// A captured step. Example (the two-weight net of the course; w1, w2 require grad):
+///   Capture step([&](const std::vector<Tensor>& in) {
+///       Tensor a2 = sigmoid(sigmoid(in[0] * w1) * w2);
+///       return 0.5 * square(a2 - in[1]);
+///   }, {scalar(1.5, f64), scalar(0.5, f64)});
+///   for (...) {
+///       step.replay({Array::scalar(f64, x), Array::scalar(f64, y)});  // forward + backward
+///       ... w1.grad(), step.output().item() ...; optimizer step; zero_grad
+///   }
+///
+/// Two paths, chosen at capture: when every value is one float64 and every op has scalar
+/// kernels (OpDef::scalar_forward, the element-wise ops), a flat tape of slots (the scalar tape:
+/// no allocation, no node touched per step); otherwise the captured nodes are recomputed in
+/// place (OpDef::forward_into) and the engine backpropagates through them, keeping the graph.
+/// Either way the gradients are those of the dynamic path bit for bit: the backward visits the
+/// nodes in the engine's order and adds contributions in the engine's order.
+///
+/// A gradient of a replay is added into each parameter's grad() (leaves that require grad and
+/// are not inputs), as backward() does; inputs that required grad at capture get theirs too.
+/// Observers (anomaly mode, the backward trace) see the captured run, not the replays on the
+/// scalar tape. A Capture belongs to one thread at a time; threads replay their own captures
+/// at once (parameters they share take the leaf gradient lock, as backward does).
+class Capture {
+public:
+    using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
+    /// Runs fn(inputs) once, recording (grad mode on, whatever the caller's). `inputs` are
+    /// leaves (constants or parameters); they are marked requires_grad while fn runs, so every
+    /// op that depends on them is recorded. Throws std::invalid_argument when an input is not a
+    /// leaf, when the output does not depend on a parameter or input, or when an op of the
+    /// graph cannot be replayed (names it).
+    Capture(Fn fn, std::vector<Tensor> inputs);
+    Capture(const Capture&) = delete;
+    Capture& operator=(const Capture&) = delete;
+    Capture(Capture&&) noexcept;
+    Capture& operator=(Capture&&) noexcept;
+    ~Capture();
+
+    /// Copies `values` into the inputs, recomputes the output, backpropagates from it with seed
+    /// 1 (a one-element output) and adds the gradients into the parameters' grad(). Throws
+    /// std::invalid_argument when a value's count, shape or dtype differs from the capture's.
+    void replay(const std::vector<Array>& values);
+    /// The output of the last replay (of the capture before the first). On the scalar tape only
+    /// the output is rewritten; interior values stay those of the capture.
+    const Tensor& output() const { return output_; }
+    /// Replays on `values` without touching any grad(), runs fn afresh on the same values
+    /// through the dynamic path, and compares the outputs and every parameter's gradient bit for
+    /// bit. Throws std::runtime_error naming the first difference (a branch the capture froze).
+    void check(const std::vector<Array>& values);
+    /// Whether the scalar tape is in use.
+    bool scalar_tape() const { return tape_ != nullptr; }
+    /// Nodes in the captured graph (not counting leaves).
+    std::size_t num_nodes() const { return order_.size(); }
+
+private:
+    struct Tape;
+    void set_inputs(const std::vector<Array>& values);
+    // Forward and backward; the parameters' gradients into grads (one per params_ entry).
+    void run(std::vector<Array>* grads);
+
+    Fn fn_;
+    std::vector<Tensor> inputs_;
+    std::vector<bool> input_requires_grad_;
+    std::vector<Tensor> params_;  // leaves whose grad() a replay adds into
+    Tensor output_;
+    std::vector<Node*> order_;  // non-leaf nodes, inputs before consumers
+    Tape* tape_ = nullptr;
+};
+
+}  // namespace xgrad

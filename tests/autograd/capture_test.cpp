@@ -1,0 +1,214 @@
+// Capture and replay (autograd/capture.h): a replay gives the dynamic path's numbers bit for
+// bit, on the scalar tape and on the node path; shape changes and frozen branches are caught.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <thread>
+
+#include "tests/support/check.h"
+
+namespace xgrad {
+namespace {
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+std::vector<Array> values(std::initializer_list<double> xs) {
+    std::vector<Array> out;
+    for (double x : xs) out.push_back(Array::scalar(f64, x));
+    return out;
+}
+
+// The course's two-weight net (notes 000/002): one SGD step, the dynamic way.
+double dynamic_step(double x, double y, Tensor& w1, Tensor& w2) {
+    Tensor a2 = sigmoid(sigmoid(scalar(x, f64) * w1) * w2);
+    Tensor loss = 0.5 * square(a2 - scalar(y, f64));
+    loss.backward();
+    return loss.item();
+}
+
+void sgd(Tensor& w) {
+    w.mutable_value().data<double>()[0] -= 0.1 * w.grad().item();
+    w.zero_grad();
+}
+
+TEST(Capture, TwoWeightNetReplayEqualsDynamicPathBitForBit) {
+    Tensor w1 = scalar(0.8, f64, true), w2 = scalar(-0.4, f64, true);
+    Tensor v1 = scalar(0.8, f64, true), v2 = scalar(-0.4, f64, true);  // the replay's copy
+    Capture step(
+        [&](const std::vector<Tensor>& in) {
+            Tensor a2 = sigmoid(sigmoid(in[0] * v1) * v2);
+            return 0.5 * square(a2 - in[1]);
+        },
+        {scalar(1.5, f64), scalar(0.5, f64)});
+    EXPECT_TRUE(step.scalar_tape());
+    EXPECT_EQ(step.num_nodes(), 7u);
+    for (int i = 0; i < 50; ++i) {
+        const double x = 1.5 - 0.05 * i, y = 0.5 + 0.01 * i;
+        const double loss = dynamic_step(x, y, w1, w2);
+        step.replay(values({x, y}));
+        ASSERT_TRUE(same_bits(step.output().item(), loss)) << "step " << i;
+        ASSERT_TRUE(same_bits(v1.grad().item(), w1.grad().item())) << "step " << i;
+        ASSERT_TRUE(same_bits(v2.grad().item(), w2.grad().item())) << "step " << i;
+        sgd(w1), sgd(w2), sgd(v1), sgd(v2);
+    }
+    EXPECT_NE(w1.item(), 0.8);  // the weights did move
+}
+
+// Figure 5 of note 001: f = ((x + y) + x y) z, every leaf an input that requires grad.
+TEST(Capture, CourseFigure5ReplaysWithNewValues) {
+    Tensor x = scalar(2, f64, true), y = scalar(3, f64, true), z = scalar(4, f64, true);
+    Capture f(
+        [](const std::vector<Tensor>& in) { return ((in[0] + in[1]) + in[0] * in[1]) * in[2]; },
+        {x, y, z});
+    f.replay(values({1, 5, -2}));
+    // f = (6 + 5)(-2) = -22; df/dx = (1 + y) z = -12, df/dy = (1 + x) z = -4, df/dz = 11
+    EXPECT_EQ(f.output().item(), -22.0);
+    EXPECT_EQ(x.grad().item(), -12.0);
+    EXPECT_EQ(y.grad().item(), -4.0);
+    EXPECT_EQ(z.grad().item(), 11.0);
+}
+
+// Many consumers of one leaf and of one interior node: the order of the sums matters for the
+// bits, and the tape must follow the engine's.
+TEST(Capture, ScalarChainWithSharedNodesEqualsDynamicPathBitForBit) {
+    auto fn = [](const std::vector<Tensor>& in) {
+        Tensor y = in[0];
+        for (int i = 0; i < 300; ++i) y = sigmoid(in[1] * y + in[2]);
+        Tensor h = y * in[1];
+        return h * h + tanh(h) * 3.0 + h / (h + 2.0) - exp(h * 0.1);
+    };
+    Tensor a = scalar(0.9, f64, true), b = scalar(0.1, f64, true), a2 = scalar(0.9, f64, true),
+           b2 = scalar(0.1, f64, true);
+    Capture cap(fn, {scalar(0.5, f64), a2, b2});
+    ASSERT_TRUE(cap.scalar_tape());
+    for (double y0 : {0.5, -0.3, 1.7}) {
+        a.zero_grad(), b.zero_grad(), a2.zero_grad(), b2.zero_grad();
+        Tensor out = fn({scalar(y0, f64), a, b});
+        out.backward();
+        cap.replay({Array::scalar(f64, y0), a.value(), b.value()});
+        EXPECT_TRUE(same_bits(cap.output().item(), out.item()));
+        EXPECT_TRUE(same_bits(a2.grad().item(), a.grad().item())) << y0;
+        EXPECT_TRUE(same_bits(b2.grad().item(), b.grad().item())) << y0;
+    }
+}
+
+// Vectors: the node path (values recomputed in place, the engine's walk on the kept graph).
+TEST(Capture, VectorGraphUsesTheNodePathAndEqualsDynamicPath) {
+    Tensor w = uniform({4}, -1, 1, 7, f32, true), w2 = Tensor(w.value(), true);
+    Tensor bias = scalar(0.25, f32, true), bias2 = scalar(0.25, f32, true);
+    auto fn = [](const Tensor& x, const Tensor& ww, const Tensor& bb) {
+        return mean(square(sigmoid(x * ww + bb) - 0.5f));
+    };
+    Capture cap([&](const std::vector<Tensor>& in) { return fn(in[0], w2, bias2); },
+                {uniform({3, 4}, 0, 1, 1, f32)});
+    EXPECT_FALSE(cap.scalar_tape());
+    for (std::uint64_t seed : {2, 3}) {
+        Tensor x = uniform({3, 4}, 0, 1, seed, f32);
+        w.zero_grad(), bias.zero_grad(), w2.zero_grad(), bias2.zero_grad();
+        Tensor out = fn(x, w, bias);
+        out.backward();
+        cap.replay({x.value()});
+        EXPECT_EQ(cap.output().item(), out.item());
+        EXPECT_EQ(w2.grad().to_vector(), w.grad().to_vector());
+        EXPECT_EQ(bias2.grad().item(), bias.grad().item());
+    }
+}
+
+TEST(Capture, AnotherShapeOrCountIsAnError) {
+    Capture cap([](const std::vector<Tensor>& in) { return sum(in[0] * in[0]); },
+                {zeros({3}, f64)});
+    EXPECT_THROW_MSG(cap.replay({Array(f64, Shape{4})}), std::invalid_argument,
+                     "Capture::replay: input 0 has shape (4) float64", "recorded with (3) float64");
+    EXPECT_THROW_MSG(cap.replay({Array(f32, Shape{3})}), std::invalid_argument, "(3) float32",
+                     "recorded with (3) float64");
+    EXPECT_THROW_MSG(cap.replay({}), std::invalid_argument, "got 0 input values",
+                     "the capture has 1 inputs");
+}
+
+TEST(Capture, BadCapturesAreErrors) {
+    Tensor w = scalar(1, f64, true);
+    Tensor nonleaf = w * 2.0;
+    EXPECT_THROW_MSG(Capture([](const std::vector<Tensor>& in) { return in[0]; }, {nonleaf}),
+                     std::invalid_argument, "input 0 is not a leaf", "'mul'");
+    EXPECT_THROW_MSG(
+        Capture([](const std::vector<Tensor>& in) { return in[0] * 2.0; }, {zeros({2}, f64)}),
+        std::invalid_argument, "one-element tensor", "(2)");
+    EXPECT_THROW_MSG(Capture([](const std::vector<Tensor>&) { return scalar(1, f64); }, {}),
+                     std::invalid_argument, "does not depend on any input or parameter");
+    Tensor m = ones({2, 2}, f64, true);
+    EXPECT_THROW_MSG(Capture([&](const std::vector<Tensor>& in) { return sum(matmul(in[0], m)); },
+                             {ones({1, 2}, f64)}),
+                     std::invalid_argument, "op 'matmul' cannot be replayed");
+    // The inputs' requires_grad is restored, also when the function throws.
+    Tensor in = scalar(1, f64);
+    EXPECT_THROW(
+        Capture([](const std::vector<Tensor>&) -> Tensor { throw std::runtime_error("x"); }, {in}),
+        std::runtime_error);
+    EXPECT_FALSE(in.requires_grad());
+}
+
+TEST(Capture, CheckCatchesABranchTheCaptureFroze) {
+    Tensor w = scalar(2, f64, true);
+    Capture cap(
+        [&](const std::vector<Tensor>& in) {
+            return in[0].item() > 0 ? in[0] * w : in[0] * w * w;  // control flow on a value
+        },
+        {scalar(1, f64)});
+    cap.check(values({3}));      // same branch: equal
+    EXPECT_FALSE(w.has_grad());  // check leaves grad() alone
+    EXPECT_THROW_MSG(cap.check(values({-3})), std::runtime_error,
+                     "Capture::check: the output differs", "another path than at capture");
+    // Same output, another gradient: x w vs x w w at w = 1 (both 3), d/dw 3 vs 6.
+    Tensor v = scalar(1, f64, true);
+    Capture cap2(
+        [&](const std::vector<Tensor>& in) { return in[0].item() > 0 ? in[0] * v : in[0] * v * v; },
+        {scalar(1, f64)});
+    EXPECT_THROW_MSG(cap2.check(values({-3})), std::runtime_error,
+                     "the gradient of parameter 0 (shape ()) differs");
+}
+
+TEST(Capture, MillionNodeChainReplays) {
+    Tensor c = scalar(1.0, f64, true);
+    Capture cap(
+        [&](const std::vector<Tensor>& in) {
+            Tensor y = in[0];
+            for (int i = 0; i < 500'000; ++i) y = y * 0.999999 + c;  // two nodes per step
+            return y;
+        },
+        {scalar(0, f64)});
+    EXPECT_EQ(cap.num_nodes(), 1'000'000u);
+    cap.replay(values({1}));
+    // y_n = r^n y0 + c (1 - r^n) / (1 - r): dy/dc = (1 - r^n) / (1 - r), r = 0.999999
+    const double rn = std::pow(0.999999, 500'000);
+    EXPECT_NEAR(c.grad().item(), (1 - rn) / (1 - 0.999999), 1e-3);
+    EXPECT_NEAR(cap.output().item(), rn + (1 - rn) / (1 - 0.999999), 1e-3);
+}
+
+TEST(Capture, TwoThreadsReplayTheirOwnCapturesAtOnce) {
+    Tensor shared = scalar(3, f64, true);  // both threads' gradients add into it, under its lock
+    auto worker = [&](double x0, double* own_grad) {
+        Tensor own = scalar(0.5, f64, true);
+        Capture cap(
+            [&](const std::vector<Tensor>& in) { return in[0] * shared + sigmoid(in[0] * own); },
+            {scalar(x0, f64)});
+        for (int i = 0; i < 200; ++i) {
+            cap.replay(values({0.5}));
+            own.zero_grad();
+        }
+        cap.replay(values({0.5}));
+        *own_grad = own.grad().item();
+    };
+    double g1 = 0, g2 = 0;
+    std::thread t1(worker, 1.0, &g1), t2(worker, 2.0, &g2);
+    t1.join();
+    t2.join();
+    EXPECT_EQ(shared.grad().item(), 402 * 0.5);  // 402 replays of d(x w)/dw = x = 0.5
+    const double s = 1 / (1 + std::exp(-0.25));
+    EXPECT_DOUBLE_EQ(g1, 0.5 * s * (1 - s));
+    EXPECT_EQ(g1, g2);
+}
+
+}  // namespace
+}  // namespace xgrad
