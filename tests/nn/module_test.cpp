@@ -108,7 +108,7 @@ TEST(Module, PrintsTheModelAsATree) {
               "  (1): Sigmoid()\n"
               "  (2): Linear(in=2, out=1, bias=false)\n"
               "  (3): Sequential(\n"
-              "    (0): Softmax(axis=-1)\n"
+              "    (0): Softmax(dim=-1)\n"
               "    (1): Dropout(p=0.25)\n"
               "  )\n"
               ")");
