@@ -5,6 +5,7 @@
 #include "autograd/autograd.h"
 #include "nn/activation.h"
 #include "nn/activation_checkpoint.h"
+#include "nn/attention.h"
 #include "nn/callbacks.h"
 #include "nn/checkpoint.h"
 #include "nn/clip_grad.h"
@@ -24,3 +25,4 @@
 #include "nn/pooling.h"
 #include "nn/rnn.h"
 #include "nn/sequential.h"
+#include "nn/transformer.h"
