@@ -491,7 +491,7 @@ void RecurrentBase::set_extra_state(const Tensor& state) {
         Module::set_extra_state(state);
         return;
     }
-    gen_ = decode_generator(state, "RecurrentBase::set_extra_state");
+    gen_ = decode_generator(state, (name() + "::set_extra_state").c_str());
 }
 
 void RecurrentBase::pretty_print(std::ostream& os) const {
