@@ -33,10 +33,35 @@ inline void broadcast_strides(const Shape& in, const Shape& out, std::size_t* st
 }
 
 namespace detail {
+// The contiguous loops take the output as a restrict pointer and f by value: with f by reference
+// the compiler must assume a store to o[i] may change f's captured parameter (a float, like
+// o[i]) and reloads it every element, which kept e.g. leaky_relu scalar and branching (4x the
+// hand loop). Outputs are always fresh buffers, so o never aliases an input.
+template <class T, class F>
+inline void contiguous_n(T* __restrict o, std::size_t n, F f, const T* __restrict a) {
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(a[i]);
+}
+template <class T, class F>
+inline void contiguous_n(T* __restrict o, std::size_t n, F f, const T* a, const T* b) {
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
+}
+template <class T, class F>
+inline void contiguous_n(T* __restrict o, std::size_t n, F f, const T* a, const T* b, const T* c) {
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(a[i], b[i], c[i]);
+}
+template <class T, class F>
+inline void contiguous_n(T* __restrict o, std::size_t n, F f, const T* a, const T* b, const T* c,
+                         const T* d) {
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(a[i], b[i], c[i], d[i]);
+}
+template <class T, class F, class... P>
+inline void contiguous_n(T* __restrict o, std::size_t n, F f, const P*... p) {
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(p[i]...);
+}
 template <class T, class F, std::size_t K, std::size_t... k>
 inline void contiguous(T* o, std::size_t n, const std::array<const T*, K>& p, F& f,
                        std::index_sequence<k...>) {
-    for (std::size_t i = 0; i < n; ++i) o[i] = f(p[k][i]...);
+    contiguous_n<T>(o, n, f, p[k]...);
 }
 template <class T, class F, std::size_t K, std::size_t... k>
 inline T first(const std::array<const T*, K>& p, F& f, std::index_sequence<k...>) {

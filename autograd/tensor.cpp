@@ -556,7 +556,10 @@ void Tensor::backward(const Tensor& seed, std::optional<bool> retain_graph,
     }
     const bool retain = retain_graph.value_or(create_graph);
     if (!create_graph) {
-        run_backward(n, s.value(), retain);
+        // Borrowed, not copied: the engine hands it to the root's rule, which only reads it.
+        const Array& sv = s.value();
+        run_backward(n, Array::from_blob(const_cast<void*>(sv.raw()), sv.shape(), sv.dtype()),
+                     retain);
         return;
     }
     BackwardCall call;

@@ -37,11 +37,11 @@ void BM_ElementwiseEngineMulFwdBwd(benchmark::State& state) {
 
 void BM_ElementwiseHandMulFwdBwd(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
-    std::vector<float> a(n), b(n), g(n, 1.0f), z(n), ga(n), gb(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        a[i] = float(i % 17) * 0.1f - 0.8f;
-        b[i] = float(i % 13) * 0.1f - 0.6f;
-    }
+    // The engine's inputs: with a short repeating pattern the branch predictor would learn
+    // the comparisons (maximum) that random data makes it miss.
+    std::vector<float> a = uniform({n}, -1, 1, 1, f32).value().to_vector<float>();
+    std::vector<float> b = uniform({n}, -1, 1, 2, f32).value().to_vector<float>();
+    std::vector<float> g(n, 1.0f), z(n), ga(n), gb(n);
     for (auto _ : state) {
         for (std::size_t i = 0; i < n; ++i) z[i] = a[i] * b[i];
         for (std::size_t i = 0; i < n; ++i) ga[i] = g[i] * b[i];
@@ -76,8 +76,10 @@ void engine_unary(benchmark::State& state) {
 template <class Fwd, class Bwd>
 void hand_unary(benchmark::State& state, Fwd fwd, Bwd bwd) {
     const auto n = static_cast<std::size_t>(state.range(0));
-    std::vector<float> x(n), y(n), g(n, 1.0f), gx(n);
-    for (std::size_t i = 0; i < n; ++i) x[i] = float(i % 61) * 0.1f - 3.0f;
+    // The engine's inputs: sinf, erff and leaky_relu's select branch on the value, and a
+    // repeating pattern of 61 values (as this loop had) lets the predictor learn them.
+    std::vector<float> x = uniform({n}, -3, 3, 1, f32).value().to_vector<float>();
+    std::vector<float> y(n), g(n, 1.0f), gx(n);
     for (auto _ : state) {
         for (std::size_t i = 0; i < n; ++i) y[i] = fwd(x[i]);
         for (std::size_t i = 0; i < n; ++i) gx[i] = bwd(g[i], x[i], y[i]);
@@ -140,7 +142,11 @@ void BM_ElementwiseEngineLeakyReluFwdBwd(benchmark::State& state) {
 }
 void BM_ElementwiseHandLeakyReluFwdBwd(benchmark::State& state) {
     hand_unary(
-        state, [](float v) { return v > 0 ? v : v * 0.01f; },
+        state,
+        [](float v) {
+            const float s = v * 0.01f;  // then a select, as the engine's kernel
+            return v > 0 ? v : s;
+        },
         [](float g, float v, float) { return g * ((v > 0 ? 1.0f : 0.0f) * 0.99f + 0.01f); });
 }
 
@@ -164,11 +170,11 @@ void BM_ElementwiseEngineMaximumFwdBwd(benchmark::State& state) {
 }
 void BM_ElementwiseHandMaximumFwdBwd(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
-    std::vector<float> a(n), b(n), g(n, 1.0f), z(n), ga(n), gb(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        a[i] = float(i % 17) * 0.1f - 0.8f;
-        b[i] = float(i % 13) * 0.1f - 0.6f;
-    }
+    // The engine's inputs: with a short repeating pattern the branch predictor would learn
+    // the comparisons (maximum) that random data makes it miss.
+    std::vector<float> a = uniform({n}, -1, 1, 1, f32).value().to_vector<float>();
+    std::vector<float> b = uniform({n}, -1, 1, 2, f32).value().to_vector<float>();
+    std::vector<float> g(n, 1.0f), z(n), ga(n), gb(n);
     for (auto _ : state) {
         for (std::size_t i = 0; i < n; ++i) z[i] = a[i] > b[i] ? a[i] : b[i];
         for (std::size_t i = 0; i < n; ++i) {

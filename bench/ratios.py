@@ -58,6 +58,15 @@ def main():
         else:
             unpaired.append(name)
         print(line)
+    # Thread scaling: an engine benchmark run at 1 and 2 threads (its last argument before
+    # /real_time) gives the 2-thread speedup, wall time at 1 over wall time at 2.
+    for name, r in median.items():
+        m = re.match(r"(BM_\w+?Engine.*)/1/real_time$", name)
+        two = median.get(f"{m[1]}/2/real_time") if m else None
+        if two is not None:
+            print(f"{m[1]:40s} 1 thread {r['real_time']:10.4g} {r['time_unit']}   2 threads "
+                  f"{two['real_time']:10.4g} {two['time_unit']}   speedup "
+                  f"{r['real_time'] / two['real_time']:7.3f}")
     keys = ("name", "run_name", "run_type", "aggregate_name", "repetitions", "repetition_index",
             "threads", "iterations", "real_time", "cpu_time", "time_unit", "family_index",
             "per_family_instance_index", "aggregate_unit", "items_per_second",

@@ -333,7 +333,10 @@ struct LeakyRelu : ElementwiseOp {
     static constexpr const char* local = "[{a} > 0] + {c}[{a} <= 0]";
     template <class T>
     static T f(T x, T c) {
-        return x > T(0) ? x : x * c;  // NaN propagates through x * c
+        // x * c unconditionally, then a select: with the product under the condition GCC
+        // (trapping math) keeps a branch per element, 4x slower on random signs.
+        const T s = x * c;
+        return x > T(0) ? x : s;  // NaN propagates through x * c
     }
     template <class G, class C>
     static G d(const G& g, const G& x, const G&, C c) {
