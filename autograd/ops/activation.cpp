@@ -117,12 +117,22 @@ void softmax_forward(const T* x, T* y, const AxisView& v, bool log) {
             }
             // NOTE: no special case for an infinite max: x - m is then NaN somewhere in the row
             // and the whole row becomes NaN, as in PyTorch (a row of +inf or only -inf).
+            // One exp per element, in T (expf for float32: the row's sum stays in double):
+            // y_j = e^(x_j - m) / sum_k e^(x_k - m); log_softmax: (x_j - m) - log(sum).
             double s = 0;
-            for (std::size_t j = 0; j < v.n; ++j) s += std::exp(double(xs[j * v.inner] - m));
-            const double ls = std::log(s);
             for (std::size_t j = 0; j < v.n; ++j) {
-                const double z = double(xs[j * v.inner] - m);
-                ys[j * v.inner] = static_cast<T>(log ? z - ls : std::exp(z - ls));
+                const T e = std::exp(xs[j * v.inner] - m);
+                if (!log) ys[j * v.inner] = e;
+                s += double(e);
+            }
+            if (log) {
+                const double ls = std::log(s);
+                for (std::size_t j = 0; j < v.n; ++j) {
+                    ys[j * v.inner] = static_cast<T>(double(xs[j * v.inner] - m) - ls);
+                }
+            } else {
+                const T r = static_cast<T>(1.0 / s);
+                for (std::size_t j = 0; j < v.n; ++j) ys[j * v.inner] *= r;
             }
         }
     }
