@@ -298,3 +298,23 @@ TEST(Threads, BlasThreadCountIsSettableAndValidated) {
 
 }  // namespace
 }  // namespace xgrad
+
+namespace {
+using namespace xgrad;
+
+// backward(seed) lends the seed's buffer to the root's rule (no copy): the gradients that reach
+// the leaves must be their own, so accumulating into them never writes the caller's seed.
+TEST(Engine, BackwardSeedIsLentNotWrittenTo) {
+    Tensor x = tensor({1, 2, 3}, f32, true);
+    Tensor y = tensor({4, 5, 6}, f32, true);
+    const Tensor seed = tensor({0.5, -1, 2}, f32);
+    for (int k = 1; k <= 2; ++k) {  // the second pass accumulates into the leaves' gradients
+        (x + y).backward(seed);
+        (x * 1.0).backward(seed, true);
+        EXPECT_EQ(seed.value().to_vector(), (std::vector<double>{0.5, -1, 2}));
+        EXPECT_EQ(y.grad().value().to_vector(), (std::vector<double>{0.5 * k, -1.0 * k, 2.0 * k}));
+        EXPECT_EQ(x.grad().value().to_vector(), (std::vector<double>{1.0 * k, -2.0 * k, 4.0 * k}));
+    }
+}
+
+}  // namespace
