@@ -14,11 +14,12 @@ cd "$(dirname "$0")/.."
 # (the integration test trains on the real files), graphviz and gnuplot-nox (the rendering
 # tests of the course figures and the loss curve), clang (a determinism test is compiled with
 # clang++ too; libFuzzer builds), python3 (bench/ratios.py's test), libopenmpi-dev and
-# openmpi-bin (xgrad::dist and its Distributed* tests, run under mpirun).
+# openmpi-bin (xgrad::dist and its Distributed* tests, run under mpirun), wamerican (the word
+# list the character-level language model trains on, and its test).
 build_packages=(cmake ninja-build ccache g++ libxtensor-dev libxtensor-blas-dev libxsimd-dev
                 xtl-dev libopenblas-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
                 dataset-fashion-mnist graphviz gnuplot-nox clang python3 libopenmpi-dev
-                openmpi-bin)
+                openmpi-bin wamerican)
 
 ensure_packages() {
     local missing=()

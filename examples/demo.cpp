@@ -1,10 +1,13 @@
 // The README's demo: the course notes worked through by the engine, the course's graphs drawn,
-// a 784-128-10 MLP trained on Fashion-MNIST, saved, reloaded and checked, then a LeNet-5 CNN.
+// a 784-128-10 MLP trained on Fashion-MNIST, saved, reloaded and checked, then a LeNet-5 CNN,
+// then an LSTM and a small Transformer on a word list, against a counted bigram model.
 //   demo [output dir]   (default: out/)
 
+#include <exception>
 #include <iostream>
 #include <string>
 
+#include "examples/char_lm.h"
 #include "examples/course_figures.h"
 #include "examples/fashion_mnist.h"
 #include "examples/walkthrough.h"
@@ -33,5 +36,13 @@ int main(int argc, char** argv) {
     cnn.cnn = true;
     cnn.epochs = 10;
     const int conv = examples::run_fashion_mnist(out, cnn);
-    return mlp != 0 ? mlp : conv;
+    std::cout << "\n============ 5. A character-level language model (wamerican) ============\n";
+    int lm = 0;
+    try {
+        examples::run_char_lm();
+    } catch (const std::exception& e) {
+        std::cerr << e.what() << "\n";
+        lm = 1;
+    }
+    return mlp != 0 ? mlp : conv != 0 ? conv : lm;
 }
