@@ -29,17 +29,25 @@ void Linear::reseed_default(std::uint64_t seed) {
 Tensor Linear::forward(const Tensor& x) {
     check_not_moved_from("forward");
     if (!x.defined()) throw std::invalid_argument("Linear: undefined input");
-    if (x.ndim() < 1 || x.ndim() > 2 || x.shape()[x.ndim() - 1] != in_) {
+    if (x.ndim() < 1 || x.shape()[x.ndim() - 1] != in_) {
         throw std::invalid_argument("Linear: input shape " + x.shape().str() +
-                                    " does not match in=" + std::to_string(in_) + " (expected (N," +
-                                    std::to_string(in_) + ") or (" + std::to_string(in_) + "))");
+                                    " does not match in=" + std::to_string(in_) +
+                                    " (expected (*, " + std::to_string(in_) + "))");
     }
     if (x.dtype() != weight_.dtype()) {
         throw std::invalid_argument(std::string("Linear: input dtype ") + dtype_name(x.dtype()) +
                                     " differs from the weight's " + dtype_name(weight_.dtype()) +
                                     " (convert with to(x, dtype) or module.to(dtype))");
     }
-    // x: (N, in)  W: (in, out)  y: (N, out); b (out) broadcasts over the rows.
+    // x: (N, in)  W: (in, out)  y: (N, out); b (out) broadcasts over the rows. As PyTorch, any
+    // leading dims (*, in) -> (*, out): flattened to rows so that it stays one GEMM.
+    if (x.ndim() > 2) {
+        Shape out_shape = x.shape();
+        out_shape[x.ndim() - 1] = out_;
+        std::size_t rows = 1;  // no overflow: the product of dims of an existing tensor
+        for (std::size_t d = 0; d + 1 < x.ndim(); ++d) rows *= x.shape()[d];
+        return reshape(forward(reshape(x, Shape{rows, in_})), out_shape);
+    }
     Tensor y = matmul(x, weight_);
     return bias_.defined() ? y + bias_ : y;
 }

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "autograd/ops.h"
 #include "nn/init.h"
 #include "tests/support/check.h"
 
@@ -32,6 +33,18 @@ TEST(Linear, OneDimensionalInputGivesOneDimensionalOutput) {
     Tensor y = fc.forward(tensor({2, 5}, f64));
     EXPECT_EQ(y.shape(), (Shape{2}));
     EXPECT_EQ(y.to_vector(), (std::vector<double>{0, 24}));
+}
+
+TEST(Linear, LeadingDimensionsAreKeptAsPyTorchs) {
+    // (2, 2, 2) -> (2, 2, 2): each row as in ForwardIsXTimesWeightPlusBias.
+    Linear fc = course_layer();
+    Tensor x = tensor({2, 5, 1, 0, 1, 0, 2, 5}, Shape{2, 2, 2}, f64, true);
+    Tensor y = fc.forward(x);
+    EXPECT_EQ(y.shape(), (Shape{2, 2, 2}));
+    EXPECT_EQ(y.to_vector(), (std::vector<double>{0, 24, -3, 3, -3, 3, 0, 24}));
+    sum(y).backward();
+    // dL/dx = 1 W^T: every row (-2 + 1, 1 + 4) = (-1, 5).
+    EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{-1, 5, -1, 5, -1, 5, -1, 5}));
 }
 
 TEST(Linear, WithoutBiasHasOnlyAWeight) {
@@ -85,7 +98,8 @@ TEST(Linear, RejectsInputsOfTheWrongWidthOrDtype) {
     Linear fc(2, 3);
     EXPECT_THROW_MSG(fc.forward(ones(Shape{4, 5})), std::invalid_argument, "Linear", "(4,5)",
                      "in=2");
-    EXPECT_THROW_MSG(fc.forward(ones(Shape{1, 2, 2})), std::invalid_argument, "(1,2,2)");
+    EXPECT_THROW_MSG(fc.forward(ones(Shape{1, 2, 5})), std::invalid_argument, "(1,2,5)",
+                     "(expected (*, 2))");
     EXPECT_THROW_MSG(fc.forward(scalar(1)), std::invalid_argument, "()");
     EXPECT_THROW_MSG(fc.forward(ones(Shape{4, 2}, f64)), std::invalid_argument, "float64",
                      "float32");
