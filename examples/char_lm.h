@@ -39,6 +39,7 @@
 namespace xgrad::examples {
 
 inline constexpr std::int64_t kCharVocab = 27;  // '.' and a-z
+inline constexpr std::size_t kCharVocabSize = 27;
 inline constexpr std::int64_t kCharBoundary = 0;
 
 /// What the run trains, on how much, and for how long.
@@ -165,7 +166,7 @@ inline CharWindows make_windows(const std::vector<std::string>& words, std::size
 /// p from the train words' transition counts with add-one smoothing.
 inline double bigram_dev_loss(const std::vector<std::string>& train,
                               const std::vector<std::string>& dev) {
-    std::vector<double> counts(kCharVocab * kCharVocab, 1.0);
+    std::vector<double> counts(kCharVocabSize * kCharVocabSize, 1.0);
     auto each = [](const std::string& word, auto&& f) {
         std::int64_t prev = kCharBoundary;
         for (char c : word) {
@@ -177,7 +178,7 @@ inline double bigram_dev_loss(const std::vector<std::string>& train,
     for (const std::string& w : train) {
         each(w, [&](std::int64_t a, std::int64_t b) { counts[a * kCharVocab + b] += 1; });
     }
-    std::vector<double> rows(kCharVocab, 0.0);
+    std::vector<double> rows(kCharVocabSize, 0.0);
     for (std::int64_t a = 0; a < kCharVocab; ++a) {
         for (std::int64_t b = 0; b < kCharVocab; ++b) rows[a] += counts[a * kCharVocab + b];
     }
@@ -204,12 +205,12 @@ public:
 /// Embedding(27, 64) -> LSTM(64, 128, batch_first) -> Linear(128, 27).
 class CharLstm : public CharModel {
 public:
-    explicit CharLstm(std::int64_t embed = 64, std::int64_t hidden = 128) : CharModel("CharLstm") {
+    explicit CharLstm(std::size_t embed = 64, std::size_t hidden = 128) : CharModel("CharLstm") {
         emb_ = register_module("emb", std::make_shared<nn::Embedding>(
-                                          nn::EmbeddingOptions(kCharVocab, embed)));
+                                          nn::EmbeddingOptions(kCharVocabSize, embed)));
         lstm_ = register_module(
             "lstm", std::make_shared<nn::LSTM>(nn::LSTMOptions(embed, hidden).batch_first(true)));
-        head_ = register_module("head", std::make_shared<nn::Linear>(hidden, kCharVocab));
+        head_ = register_module("head", std::make_shared<nn::Linear>(hidden, kCharVocabSize));
     }
     Tensor logits(const Tensor& tokens) override {
         const Tensor out = std::get<0>(lstm_->forward(emb_->forward(tokens)));
@@ -230,7 +231,7 @@ public:
                     std::int64_t layers = 2)
         : CharModel("CharTransformer"), context_(context) {
         tok_ = register_module("tok", std::make_shared<nn::Embedding>(
-                                          nn::EmbeddingOptions(kCharVocab, d_model)));
+                                          nn::EmbeddingOptions(kCharVocabSize, d_model)));
         pos_ = register_module(
             "pos", std::make_shared<nn::Embedding>(nn::EmbeddingOptions(context, d_model)));
         for (std::int64_t l = 0; l < layers; ++l) {
@@ -240,13 +241,13 @@ public:
                     nn::TransformerEncoderLayerOptions(d_model, heads)
                         .dim_feedforward(4 * d_model)
                         .dropout(0.0)
-                        .activation(nn::kGELU)
+                        .activation("gelu")
                         .batch_first(true)
                         .norm_first(true))));
         }
         norm_ = register_module("norm", std::make_shared<nn::LayerNorm>(
                                             nn::LayerNormOptions({static_cast<std::size_t>(d_model)})));
-        head_ = register_module("head", std::make_shared<nn::Linear>(d_model, kCharVocab));
+        head_ = register_module("head", std::make_shared<nn::Linear>(d_model, kCharVocabSize));
     }
     Tensor logits(const Tensor& tokens) override {
         const std::int64_t t = static_cast<std::int64_t>(tokens.shape()[1]);
@@ -367,7 +368,7 @@ inline CharLmScore train_char_model(const std::string& name, CharModel& model,
     CharLmScore score;
     score.model = name;
     for (const Tensor& p : model.parameters()) score.parameters += p.numel();
-    nn::Adam adam(model.parameters(), nn::AdamOptions(opts.lr));
+    nn::optim::Adam adam(model.parameters(), nn::optim::AdamOptions(opts.lr));
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::size_t> order(train.rows);
     for (std::size_t e = 0; e < opts.epochs; ++e) {
@@ -390,7 +391,8 @@ inline CharLmScore train_char_model(const std::string& name, CharModel& model,
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         out << "  " << name << " epoch " << (e + 1) << "/" << opts.epochs << ": train loss "
             << std::fixed << std::setprecision(4) << sum / static_cast<double>(steps)
-            << ", dev loss " << d << " nats/char (" << std::setprecision(1) << secs << " s)\n"
+            << ", dev loss " << d << " nats/char (" << std::setprecision(1) << secs << " s)"
+            << std::endl
             << std::defaultfloat << std::setprecision(6);
     }
     score.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
