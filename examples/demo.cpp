@@ -39,7 +39,9 @@ int main(int argc, char** argv) {
     std::cout << "\n============ 5. A character-level language model (wamerican) ============\n";
     int lm = 0;
     try {
-        examples::run_char_lm();
+        examples::CharLmOptions lm_opts;
+        lm_opts.epochs = 1;  // a few minutes for both models; the standalone run trains 2
+        examples::run_char_lm(lm_opts);
     } catch (const std::exception& e) {
         std::cerr << e.what() << "\n";
         lm = 1;
