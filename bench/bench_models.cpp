@@ -23,7 +23,7 @@ using namespace xgrad;
 
 void BM_ModelCnnStep(benchmark::State& state) {
     auto net = examples::fashion_cnn(1);
-    nn::Adam adam(net->parameters(), nn::AdamOptions(1e-3));
+    nn::optim::Adam adam(net->parameters(), nn::optim::AdamOptions(1e-3));
     const Tensor x = uniform({128, 784}, 0, 1, /*seed=*/2);
     std::vector<std::int64_t> y(128);
     for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<std::int64_t>(i % 10);
@@ -38,7 +38,7 @@ BENCHMARK(BM_ModelCnnStep)->Unit(benchmark::kMillisecond);
 void BM_ModelTransformerStep(benchmark::State& state) {
     nn::manual_seed(1);
     examples::CharTransformer model(16);
-    nn::Adam adam(model.parameters(), nn::AdamOptions(1e-3));
+    nn::optim::Adam adam(model.parameters(), nn::optim::AdamOptions(1e-3));
     std::mt19937_64 g(3);
     std::vector<std::int64_t> tokens(64 * 16), targets(64 * 16), keep(64 * 16);
     for (std::size_t i = 0; i < tokens.size(); ++i) {

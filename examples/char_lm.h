@@ -64,7 +64,7 @@ struct CharLmOptions {
 /// One model's result.
 struct CharLmScore {
     std::string model;
-    double dev_loss = 0;                // nats per character
+    double dev_loss = 0;                 // nats per character
     std::vector<double> epoch_dev_loss;  // after each epoch
     double seconds = 0;                  // training time
     std::size_t parameters = 0;
@@ -105,7 +105,8 @@ inline std::vector<std::string> load_words(const std::string& path) {
 inline std::uint64_t char_lm_below(std::mt19937_64& g, std::uint64_t n) {
     const std::uint64_t limit = ~std::uint64_t(0) - (~std::uint64_t(0) % n);
     std::uint64_t r;
-    do r = g(); while (r >= limit);
+    do r = g();
+    while (r >= limit);
     return r % n;
 }
 
@@ -206,8 +207,8 @@ public:
 class CharLstm : public CharModel {
 public:
     explicit CharLstm(std::size_t embed = 64, std::size_t hidden = 128) : CharModel("CharLstm") {
-        emb_ = register_module("emb", std::make_shared<nn::Embedding>(
-                                          nn::EmbeddingOptions(kCharVocabSize, embed)));
+        emb_ = register_module(
+            "emb", std::make_shared<nn::Embedding>(nn::EmbeddingOptions(kCharVocabSize, embed)));
         lstm_ = register_module(
             "lstm", std::make_shared<nn::LSTM>(nn::LSTMOptions(embed, hidden).batch_first(true)));
         head_ = register_module("head", std::make_shared<nn::Linear>(hidden, kCharVocabSize));
@@ -230,23 +231,22 @@ public:
     CharTransformer(std::int64_t context, std::int64_t d_model = 64, std::int64_t heads = 4,
                     std::int64_t layers = 2)
         : CharModel("CharTransformer"), context_(context) {
-        tok_ = register_module("tok", std::make_shared<nn::Embedding>(
-                                          nn::EmbeddingOptions(kCharVocabSize, d_model)));
+        tok_ = register_module(
+            "tok", std::make_shared<nn::Embedding>(nn::EmbeddingOptions(kCharVocabSize, d_model)));
         pos_ = register_module(
             "pos", std::make_shared<nn::Embedding>(nn::EmbeddingOptions(context, d_model)));
         for (std::int64_t l = 0; l < layers; ++l) {
-            blocks_.push_back(register_module(
-                "block" + std::to_string(l),
-                std::make_shared<nn::TransformerEncoderLayer>(
-                    nn::TransformerEncoderLayerOptions(d_model, heads)
-                        .dim_feedforward(4 * d_model)
-                        .dropout(0.0)
-                        .activation("gelu")
-                        .batch_first(true)
-                        .norm_first(true))));
+            blocks_.push_back(register_module("block" + std::to_string(l),
+                                              std::make_shared<nn::TransformerEncoderLayer>(
+                                                  nn::TransformerEncoderLayerOptions(d_model, heads)
+                                                      .dim_feedforward(4 * d_model)
+                                                      .dropout(0.0)
+                                                      .activation("gelu")
+                                                      .batch_first(true)
+                                                      .norm_first(true))));
         }
-        norm_ = register_module("norm", std::make_shared<nn::LayerNorm>(
-                                            nn::LayerNormOptions({static_cast<std::size_t>(d_model)})));
+        norm_ = register_module("norm", std::make_shared<nn::LayerNorm>(nn::LayerNormOptions(
+                                            {static_cast<std::size_t>(d_model)})));
         head_ = register_module("head", std::make_shared<nn::Linear>(d_model, kCharVocabSize));
     }
     Tensor logits(const Tensor& tokens) override {
@@ -336,10 +336,9 @@ inline std::vector<std::string> char_sample(CharModel& model, std::size_t contex
             const std::size_t start = (seq.size() - 1) / context * context;
             std::vector<std::int64_t> window(seq.begin() + static_cast<std::ptrdiff_t>(start),
                                              seq.end());
-            const Tensor logits =
-                model.logits(tensor(window, Shape{1, window.size()}));
-            const Tensor p = softmax(select(select(logits, 0, 0), 0,
-                                            static_cast<std::int64_t>(window.size()) - 1));
+            const Tensor logits = model.logits(tensor(window, Shape{1, window.size()}));
+            const Tensor p = softmax(
+                select(select(logits, 0, 0), 0, static_cast<std::int64_t>(window.size()) - 1));
             const std::vector<double> probs = to(p, f64).to_vector();
             double u = char_lm_uniform(g), acc = 0;
             std::int64_t next = kCharVocab - 1;
@@ -377,7 +376,8 @@ inline CharLmScore train_char_model(const std::string& name, CharModel& model,
         double sum = 0;
         std::size_t steps = 0;
         for (std::size_t b = 0; b < train.rows; b += opts.batch_size) {
-            const CharBatch cb = char_batch(train, order, b, std::min(train.rows, b + opts.batch_size));
+            const CharBatch cb =
+                char_batch(train, order, b, std::min(train.rows, b + opts.batch_size));
             adam.zero_grad();
             const Tensor loss = char_loss(model, cb);
             loss.backward();
@@ -396,7 +396,8 @@ inline CharLmScore train_char_model(const std::string& name, CharModel& model,
             << std::defaultfloat << std::setprecision(6);
     }
     score.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    score.dev_loss = score.epoch_dev_loss.empty() ? char_eval(model, dev) : score.epoch_dev_loss.back();
+    score.dev_loss =
+        score.epoch_dev_loss.empty() ? char_eval(model, dev) : score.epoch_dev_loss.back();
     score.samples = char_sample(model, opts.context, opts.samples, opts.seed + 7);
     return score;
 }
@@ -426,16 +427,18 @@ inline CharLmResult run_char_lm(const CharLmOptions& opts = CharLmOptions()) {
         << r.bigram_dev_loss << " nats/char\n"
         << std::defaultfloat << std::setprecision(6);
     auto run = [&](const std::string& name, CharModel& model) {
-        out << name << " (" << [&] {
-            std::size_t n = 0;
-            for (const Tensor& p : model.parameters()) n += p.numel();
-            return n;
-        }() << " parameters), " << opts.epochs << " epochs of " << tw.rows
-            << " windows, batch " << opts.batch_size << ":\n";
+        out << name << " (" <<
+            [&] {
+                std::size_t n = 0;
+                for (const Tensor& p : model.parameters()) n += p.numel();
+                return n;
+            }()
+            << " parameters), " << opts.epochs << " epochs of " << tw.rows << " windows, batch "
+            << opts.batch_size << ":\n";
         CharLmScore s = train_char_model(name, model, tw, dw, opts, out);
         out << "  " << name << ": dev loss " << std::fixed << std::setprecision(4) << s.dev_loss
-            << " nats/char vs bigram " << r.bigram_dev_loss << " ("
-            << std::showpos << s.dev_loss - r.bigram_dev_loss << std::noshowpos << ")\n"
+            << " nats/char vs bigram " << r.bigram_dev_loss << " (" << std::showpos
+            << s.dev_loss - r.bigram_dev_loss << std::noshowpos << ")\n"
             << std::defaultfloat << std::setprecision(6) << "  samples:";
         for (const std::string& w : s.samples) out << " " << w;
         out << "\n";
