@@ -195,13 +195,18 @@ void copy_view(const E* src, E* dst, const View& v) {
                 // 64 rows of a tile map to a few cache sets and evict each other (measured,
                 // loaded machine: permute (2,1,0) of (64,128,256) float32 took 5.4x a memcpy
                 // with 64, 2.8x with 32, 3.7x with 16; (0,2,1) 1.9x with 64, 2.8x with 32).
+                // The tile's strided side (jt source rows, inner_stride apart) is cut to 32 rows
+                // when the stride is a multiple of 1 KB: such rows fall into 1/16 of L1's sets,
+                // and 64 of them need more ways than L1 has (the (0,2,1) permute of
+                // (64,128,256) float32 has a 1 KB stride).
                 const std::size_t kTile = inner_stride * sizeof(E) >= (32u << 10) ? 32 : 64;
+                const std::size_t jt = (inner_stride * sizeof(E)) % 1024 == 0 ? 32 : kTile;
                 for (std::size_t i0 = 0; i0 < rt; i0 += kTile) {
                     const std::size_t ni = std::min(rt - i0, kTile);
-                    for (std::size_t j0 = 0; j0 < inner; j0 += kTile) {
+                    for (std::size_t j0 = 0; j0 < inner; j0 += jt) {
                         transpose_tile(src + so + i0 + j0 * inner_stride, inner_stride,
                                        dst + dof + i0 * dst_t + j0, dst_t, ni,
-                                       std::min(inner - j0, kTile));
+                                       std::min(inner - j0, jt));
                     }
                 }
             }
