@@ -35,6 +35,12 @@ int main(int argc, char** argv) {
     examples::FashionOptions cnn;
     cnn.cnn = true;
     cnn.epochs = 10;
+    // LeNet-5's layout, wider (16 and 32 channels), with BatchNorm and a cosine schedule: LeNet's
+    // own 6 and 16 channels stay near 0.89-0.90 test accuracy in 10 epochs.
+    cnn.batch_norm = true;
+    cnn.conv1_channels = 16;
+    cnn.conv2_channels = 32;
+    cnn.cosine_lr = true;
     const int conv = examples::run_fashion_mnist(out, cnn);
     std::cout << "\n============ 5. A character-level language model (wamerican) ============\n";
     int lm = 0;

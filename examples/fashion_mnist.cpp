@@ -3,8 +3,10 @@
 //
 //   ./build/examples/fashion_mnist [out_dir] [--epochs N] [--batch N] [--lr X] [--seed N]
 //                                  [--train-limit N] [--test-limit N] [--data DIR] [--svg]
-//                                  [--cnn] [--batch-norm]
-// --cnn trains the LeNet-5-style CNN instead of the MLP (--batch-norm: with BatchNorm2d).
+//                                  [--cnn] [--batch-norm] [--channels C1 C2] [--cosine]
+// --cnn trains the LeNet-5-style CNN instead of the MLP (--batch-norm: with BatchNorm2d;
+// --channels: its two convolutions' widths, LeNet's 6 and 16 by default; --cosine: anneal the
+// learning rate to 0 over the epochs). The demo's CNN: --batch-norm --channels 16 32 --cosine.
 //
 // out_dir defaults to "out". OPENBLAS_NUM_THREADS=1 is the intended setting on small machines.
 
@@ -19,7 +21,8 @@ namespace {
 int usage(const char* argv0) {
     std::fprintf(stderr,
                  "usage: %s [out_dir] [--epochs N] [--batch N] [--lr X] [--seed N] "
-                 "[--train-limit N] [--test-limit N] [--data DIR] [--svg] [--cnn] [--batch-norm]\n",
+                 "[--train-limit N] [--test-limit N] [--data DIR] [--svg] [--cnn] [--batch-norm] "
+                 "[--channels C1 C2] [--cosine]\n",
                  argv0);
     return 2;
 }
@@ -38,6 +41,12 @@ int main(int argc, char** argv) {
         } else if (arg == "--batch-norm") {
             opts.cnn = true;
             opts.batch_norm = true;
+        } else if (arg == "--channels" && i + 2 < argc) {
+            opts.cnn = true;
+            opts.conv1_channels = number();
+            opts.conv2_channels = number();
+        } else if (arg == "--cosine") {
+            opts.cosine_lr = true;
         } else if (arg == "--svg") {
             opts.plot = xgrad::data::PlotFormat::Svg;
         } else if (arg == "--epochs" && has_value) {

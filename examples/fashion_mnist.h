@@ -14,6 +14,7 @@
 // main), the demo, and the integration test (tests/examples/fashion_mnist_test.cpp), which runs
 // a few hundred images of the same data. Link xgrad::nn.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -50,6 +51,10 @@ struct FashionOptions {
     /// batch_norm.
     bool cnn = false;
     bool batch_norm = false;
+    /// Convolution channels of the CNN (LeNet-5: 6 and 16).
+    std::size_t conv1_channels = 6, conv2_channels = 16;
+    /// Anneal the learning rate from lr to 0 over the epochs (CosineAnnealingLR, per epoch).
+    bool cosine_lr = false;
 };
 
 /// What the run measured and wrote.
@@ -78,20 +83,21 @@ inline std::shared_ptr<nn::Sequential> fashion_mlp(std::uint64_t seed) {
 /// -> ReLU -> MaxPool 2 -> (N, 6, 14, 14) -> Conv2d(6, 16, 5) -> ReLU -> MaxPool 2 ->
 /// (N, 16, 5, 5) -> Flatten -> 400-120-84-10 with ReLUs; BatchNorm2d after each convolution
 /// when batch_norm. 61706 parameters without BatchNorm, as PyTorch's LeNet-5.
-inline std::shared_ptr<nn::Sequential> fashion_cnn(std::uint64_t seed, bool batch_norm = false) {
+inline std::shared_ptr<nn::Sequential> fashion_cnn(std::uint64_t seed, bool batch_norm = false,
+                                                   std::size_t c1 = 6, std::size_t c2 = 16) {
     nn::manual_seed(seed);
     auto net = std::make_shared<nn::Sequential>();
     net->push_back(nn::Unflatten(1, {1, 28, 28}));
-    net->push_back(nn::Conv2d(nn::Conv2dOptions(1, 6, 5).padding(2)));
-    if (batch_norm) net->push_back(nn::BatchNorm2d(nn::BatchNormOptions(6)));
+    net->push_back(nn::Conv2d(nn::Conv2dOptions(1, c1, 5).padding(2)));
+    if (batch_norm) net->push_back(nn::BatchNorm2d(nn::BatchNormOptions(c1)));
     net->push_back(nn::ReLU());
     net->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2)));
-    net->push_back(nn::Conv2d(nn::Conv2dOptions(6, 16, 5)));
-    if (batch_norm) net->push_back(nn::BatchNorm2d(nn::BatchNormOptions(16)));
+    net->push_back(nn::Conv2d(nn::Conv2dOptions(c1, c2, 5)));
+    if (batch_norm) net->push_back(nn::BatchNorm2d(nn::BatchNormOptions(c2)));
     net->push_back(nn::ReLU());
     net->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2)));
     net->push_back(nn::Flatten());
-    net->push_back(nn::Linear(400, 120));
+    net->push_back(nn::Linear(c2 * 25, 120));
     net->push_back(nn::ReLU());
     net->push_back(nn::Linear(120, 84));
     net->push_back(nn::ReLU());
@@ -150,7 +156,9 @@ inline FashionResult train_fashion_mnist(const std::string& out_dir, const Fashi
     const std::string stem =
         (std::filesystem::path(out_dir) / (opts.cnn ? "fashion_cnn_" : "fashion_mnist_")).string();
     const auto make_model = [&opts](std::uint64_t seed) {
-        return opts.cnn ? fashion_cnn(seed, opts.batch_norm) : fashion_mlp(seed);
+        return opts.cnn
+                   ? fashion_cnn(seed, opts.batch_norm, opts.conv1_channels, opts.conv2_channels)
+                   : fashion_mlp(seed);
     };
     r.model_path = stem + "model.xgt";
     r.metrics_path = stem + "metrics.csv";
@@ -188,6 +196,9 @@ inline FashionResult train_fashion_mnist(const std::string& out_dir, const Fashi
     fit.metrics_path = r.metrics_path;
     fit.out = &out;
     fit.progress = opts.progress;
+    nn::optim::CosineAnnealingLR cosine(adam, std::max<std::size_t>(1, opts.epochs));
+    nn::LRSchedulerCallback cosine_callback(cosine);
+    if (opts.cosine_lr) fit.callbacks.push_back(&cosine_callback);
     const auto train_start = Clock::now();
     r.history = nn::fit(*model, adam, train_loader, &test_loader, fit);
     r.train_seconds = detail::seconds_since(train_start);

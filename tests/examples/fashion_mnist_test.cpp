@@ -117,6 +117,12 @@ TEST(FashionMnist, TheCnnHasLeNetsParameterCountWithAndWithoutBatchNorm) {
     for (const Tensor& p : fashion_cnn(1, /*batch_norm=*/true)->parameters()) n += p.numel();
     EXPECT_EQ(n, 61706u + 2 * (6 + 16));
     EXPECT_EQ(fashion_cnn(1, true)->named_buffers().size(), 6u);
+    // The demo's wider variant, 16 and 32 channels with BatchNorm, as PyTorch counts it:
+    // conv 16*25+16, bn 32, conv 32*16*25+32, bn 64, 800*120+120, 120*84+84, 84*10+10.
+    n = 0;
+    for (const Tensor& p : fashion_cnn(1, true, 16, 32)->parameters()) n += p.numel();
+    EXPECT_EQ(n, 416u + 32 + 12832 + 64 + 96120 + 10164 + 850);
+    EXPECT_EQ(fashion_cnn(1, true, 16, 32)->forward(zeros({2, 784})).shape(), (Shape{2, 10}));
     Tensor y = fashion_cnn(1)->forward(zeros({3, 784}));
     EXPECT_EQ(y.shape(), (Shape{3, 10}));
 }
