@@ -10,18 +10,13 @@
 
 #include "autograd/autograd.h"
 #include "tests/support/check.h"
+#include "tests/support/value_check.h"
 
 namespace xgrad {
 namespace {
 
+using testing::gradgrad_ok;
 using testing::rand64;
-
-::testing::AssertionResult gradgrad_ok(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                                       const std::vector<Tensor>& inputs) {
-    const GradcheckResult r = gradgradcheck(f, inputs);
-    if (r) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << r.message;
-}
 
 // d^k f / dx^k at x by k nested grad calls with create_graph.
 std::vector<double> derivatives(const std::function<Tensor(const Tensor&)>& f, double x0,

@@ -10,40 +10,16 @@
 #include <vector>
 
 #include "tests/support/check.h"
+#include "tests/support/value_check.h"
 
 namespace xgrad {
 namespace {
 
 using testing::grad_ok;
+using testing::gradgrad_ok;
+using testing::near;
 using testing::rand64;
 using V = const std::vector<Tensor>&;
-
-::testing::AssertionResult gradgrad_ok(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                                       const std::vector<Tensor>& inputs) {
-    const GradcheckResult r = gradgradcheck(f, inputs);
-    if (r) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << r.message;
-}
-
-// Every value of t within tol (relative above 1); NaN matches NaN only.
-::testing::AssertionResult near(const Tensor& t, const std::vector<double>& want,
-                                double tol = 1e-12) {
-    const std::vector<double> got = t.to_vector();
-    if (got.size() != want.size()) {
-        return ::testing::AssertionFailure() << got.size() << " values, expected " << want.size();
-    }
-    for (std::size_t i = 0; i < got.size(); ++i) {
-        const bool ok = std::isnan(want[i]) ? std::isnan(got[i])
-                        : std::isinf(want[i])
-                            ? got[i] == want[i]
-                            : std::abs(got[i] - want[i]) <= tol * std::max(1.0, std::abs(want[i]));
-        if (!ok) {
-            return ::testing::AssertionFailure()
-                   << "element " << i << ": got " << got[i] << ", expected " << want[i];
-        }
-    }
-    return ::testing::AssertionSuccess();
-}
 
 Tensor xs64() { return tensor({-2.0, -0.5, 0.0, 0.3, 1.5}, f64); }
 
