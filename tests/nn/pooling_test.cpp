@@ -11,6 +11,7 @@
 
 #include "autograd/gradcheck.h"
 #include "tests/support/check.h"
+#include "tests/support/value_check.h"
 
 namespace xgrad::nn {
 namespace {
@@ -77,6 +78,48 @@ TEST(MaxPool2d, GradientGoesToTheArgmaxAndChecks) {
     // NaN propagates.
     Tensor nan = tensor({1, std::nan(""), 3, 2}, Shape{1, 1, 2, 2}, f64);
     EXPECT_TRUE(std::isnan(F::max_pool2d(nan, MaxPool2dOptions(2)).item()));
+}
+
+// Windows that all lie inside the plane take a faster path: it must keep the first maximum on
+// ties and let NaN win, with dilation and a stride, as the loop here (and PyTorch) does.
+TEST(MaxPool2d, WindowsInsideThePlaneKeepTiesAndNaNAsTheLoops) {
+    const std::size_t N = 2, C = 3, H = 9, W = 8, K = 3, SH = 2, SW = 1, DH = 2, DW = 1;
+    const std::size_t OH = (H - DH * (K - 1) - 1) / SH + 1, OW = (W - DW * (K - 1) - 1) / SW + 1;
+    std::vector<double> v(N * C * H * W);
+    std::uint64_t s = 7;
+    for (double& e : v) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        e = static_cast<double>((s >> 33) % 3);  // many ties
+    }
+    v[5] = v[40] = v[41] = std::nan("");  // one NaN alone, two in one window
+    Tensor x = tensor(v, Shape{N, C, H, W}, f64, true);
+    Tensor y = F::max_pool2d(x, MaxPool2dOptions(K).stride({SH, SW}).dilation({DH, DW}));
+    ASSERT_EQ(y.shape(), (Shape{N, C, OH, OW}));
+    std::vector<double> want(N * C * OH * OW), grad(v.size(), 0.0), seed(want.size());
+    for (std::size_t i = 0; i < seed.size(); ++i) seed[i] = 1.0 + static_cast<double>(i % 5);
+    for (std::size_t p = 0; p < N * C; ++p) {
+        for (std::size_t oy = 0; oy < OH; ++oy) {
+            for (std::size_t ox = 0; ox < OW; ++ox) {
+                std::size_t at = 0;
+                bool first = true;
+                for (std::size_t i = 0; i < K; ++i) {
+                    for (std::size_t j = 0; j < K; ++j) {
+                        const std::size_t f = p * H * W + (oy * SH + i * DH) * W + ox * SW + j * DW;
+                        const bool nan_now = std::isnan(v[f]),
+                                   nan_best = !first && std::isnan(v[at]);
+                        if (first || (!nan_best && (nan_now || v[f] > v[at]))) at = f;
+                        first = false;
+                    }
+                }
+                const std::size_t o = (p * OH + oy) * OW + ox;
+                want[o] = v[at];
+                grad[at] += seed[o];
+            }
+        }
+    }
+    EXPECT_TRUE(xgrad::testing::near(y, want, 0));
+    y.backward(tensor(seed, y.shape(), f64));
+    EXPECT_TRUE(xgrad::testing::near(x.grad(), grad, 0));
 }
 
 TEST(MaxPool2d, ModuleShapesPrintoutAndErrors) {
