@@ -1,12 +1,14 @@
 #pragma once
-// Normalisation layers: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, as PyTorch. Each is a
-// composition of ops (means, squares, a square root), so its gradient and every higher one
-// are exact.
+// Normalisation layers: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, as PyTorch, and their
+// functional forms (nn::functional::batch_norm, layer_norm, group_norm). The normalisation with
+// batch statistics is one fused op (two passes forward, two backward, per channel or row); its
+// recorded rule is written in ops, so gradients of every order are exact.
 
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "nn/module.h"
@@ -192,5 +194,99 @@ private:
     GroupNormOptions options_;
     Tensor weight_, bias_;
 };
+
+namespace functional {
+
+/// Options of functional::batch_norm, LibTorch's names and defaults.
+struct BatchNormFuncOptions {
+    BatchNormFuncOptions& weight(Tensor v) {
+        weight_ = std::move(v);
+        return *this;
+    }
+    BatchNormFuncOptions& bias(Tensor v) {
+        bias_ = std::move(v);
+        return *this;
+    }
+    BatchNormFuncOptions& training(bool v) {
+        training_ = v;
+        return *this;
+    }
+    BatchNormFuncOptions& momentum(std::optional<double> v) {
+        momentum_ = v;
+        return *this;
+    }
+    BatchNormFuncOptions& eps(double v) {
+        eps_ = v;
+        return *this;
+    }
+    Tensor weight_, bias_;
+    bool training_ = false;
+    std::optional<double> momentum_ = 0.1;
+    double eps_ = 1e-5;
+};
+
+/// Per channel (dim 1) of an (N, C, *) input: y = (x - mean) / sqrt(var + eps) * weight + bias.
+/// training: mean and biased var of the batch, and running_mean/running_var (when defined) move
+/// in place towards the batch's mean and unbiased var by `momentum` (not while an activation
+/// checkpoint recomputes). Otherwise the running statistics are used (they must be defined).
+/// weight and bias (C) are optional. d/dx with batch statistics:
+/// (weight / sigma) (g - mean(g) - xhat mean(g xhat)), xhat = (x - mean) / sigma.
+/// NOTE: momentum nullopt (PyTorch's cumulative average) needs the module's batch count: it is
+/// an error here, as LibTorch's functional form (which calls momentum.value()).
+/// Example: y = F::batch_norm(x, rm, rv, F::BatchNormFuncOptions().weight(w).training(true));
+Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
+                  const BatchNormFuncOptions& options = {});
+
+/// Options of functional::layer_norm: normalized_shape, and optional weight, bias, eps.
+struct LayerNormFuncOptions {
+    LayerNormFuncOptions(std::vector<std::size_t> normalized_shape)  // NOLINT
+        : normalized_shape_(std::move(normalized_shape)) {}
+    LayerNormFuncOptions& weight(Tensor v) {
+        weight_ = std::move(v);
+        return *this;
+    }
+    LayerNormFuncOptions& bias(Tensor v) {
+        bias_ = std::move(v);
+        return *this;
+    }
+    LayerNormFuncOptions& eps(double v) {
+        eps_ = v;
+        return *this;
+    }
+    std::vector<std::size_t> normalized_shape_;
+    Tensor weight_, bias_;
+    double eps_ = 1e-5;
+};
+
+/// Over the last dims (normalized_shape): y = (x - mean) / sqrt(var + eps) * weight + bias,
+/// var biased; weight and bias of normalized_shape, optional.
+/// Example: y = F::layer_norm(x, F::LayerNormFuncOptions({64}).weight(w).bias(b));
+Tensor layer_norm(const Tensor& input, const LayerNormFuncOptions& options);
+
+/// Options of functional::group_norm: num_groups, and optional weight, bias (C), eps.
+struct GroupNormFuncOptions {
+    GroupNormFuncOptions(std::size_t num_groups) : num_groups_(num_groups) {}  // NOLINT
+    GroupNormFuncOptions& weight(Tensor v) {
+        weight_ = std::move(v);
+        return *this;
+    }
+    GroupNormFuncOptions& bias(Tensor v) {
+        bias_ = std::move(v);
+        return *this;
+    }
+    GroupNormFuncOptions& eps(double v) {
+        eps_ = v;
+        return *this;
+    }
+    std::size_t num_groups_;
+    Tensor weight_, bias_;
+    double eps_ = 1e-5;
+};
+
+/// Each sample's channels (dim 1 of (N, C, *)) in num_groups groups, normalised over the
+/// group's channels and positions, then a per-channel weight and bias.
+Tensor group_norm(const Tensor& input, const GroupNormFuncOptions& options);
+
+}  // namespace functional
 
 }  // namespace xgrad::nn

@@ -7,15 +7,21 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <optional>
 #include <sstream>
+#include <vector>
 
+#include "autograd/functional.h"
 #include "autograd/gradcheck.h"
+#include "autograd/threads.h"
 #include "nn/checkpoint.h"
 #include "nn/dropout.h"
 #include "nn/init.h"
 #include "nn/sequential.h"
 #include "tests/nn/data/test_files.h"
 #include "tests/support/check.h"
+#include "tests/support/value_check.h"
 
 namespace xgrad::nn {
 namespace {
@@ -224,6 +230,145 @@ TEST(GroupNorm, MatchesLoopsAndGradchecks) {
                      "GroupNorm: num_channels must be divisible by num_groups");
     EXPECT_THROW_MSG(gn.forward(ones({2, 3, 3}, f64)), std::invalid_argument,
                      "GroupNorm: expected input (N, 4, *)", "(2,3,3)");
+}
+
+namespace F = functional;
+
+// The fused normalisation op through each functional form, with and without weight and bias,
+// each with its inputs: x (2, 3, 4), weight and bias (3), or (3, 4) for layer_norm over (3, 4).
+struct NormForm {
+    std::function<Tensor(const std::vector<Tensor>&)> f;
+    std::vector<Tensor> inputs;
+};
+std::vector<NormForm> norm_forms() {
+    auto x = [] { return uniform({2, 3, 4}, -1, 1, 21, f64, true); };
+    auto w = [](Shape s) { return uniform(std::move(s), 0.5, 1.5, 22, f64, true); };
+    auto b = [](Shape s) { return uniform(std::move(s), -1, 1, 23, f64, true); };
+    return {
+        {[](const std::vector<Tensor>& in) {
+             return F::batch_norm(
+                 in[0], Tensor(), Tensor(),
+                 F::BatchNormFuncOptions().weight(in[1]).bias(in[2]).training(true));
+         },
+         {x(), w({3}), b({3})}},
+        {[](const std::vector<Tensor>& in) {
+             return F::batch_norm(in[0], Tensor(), Tensor(),
+                                  F::BatchNormFuncOptions().weight(in[1]).training(true));
+         },
+         {x(), w({3})}},
+        {[](const std::vector<Tensor>& in) {
+             return F::layer_norm(in[0], F::LayerNormFuncOptions({3, 4}).weight(in[1]).bias(in[2]));
+         },
+         {x(), w({3, 4}), b({3, 4})}},
+        {[](const std::vector<Tensor>& in) {
+             return F::layer_norm(in[0], F::LayerNormFuncOptions({4}).eps(1e-3));
+         },
+         {x()}},
+        {[](const std::vector<Tensor>& in) {
+             return F::group_norm(in[0], F::GroupNormFuncOptions(1).weight(in[1]).bias(in[2]));
+         },
+         {x(), w({3}), b({3})}},
+    };
+}
+
+TEST(NormFunctional, GradcheckAndGradgradcheckInEveryInput) {
+    for (const NormForm& form : norm_forms()) {
+        auto r = gradcheck(form.f, form.inputs);
+        EXPECT_TRUE(r.ok) << r.message;
+        EXPECT_TRUE(xgrad::testing::gradgrad_ok(form.f, form.inputs));
+    }
+}
+
+// The fast backward (raw loops) and the recorded rule (ops, used with create_graph) are two
+// writings of one derivative: they must agree, for a seed that is not all ones.
+TEST(NormFunctional, FastBackwardEqualsTheRecordedRule) {
+    std::size_t k = 0;
+    for (const NormForm& form : norm_forms()) {
+        const std::vector<Tensor>& in = form.inputs;
+        const Tensor y = form.f(in);
+        const Tensor seed = uniform(y.shape(), -1, 1, 30 + k++, f64);
+        const std::vector<Tensor> fast = grad({y}, in, {seed}, true, /*create_graph=*/false);
+        const std::vector<Tensor> rule = grad({y}, in, {seed}, true, /*create_graph=*/true);
+        for (std::size_t i = 0; i < in.size(); ++i) {
+            ASSERT_EQ(fast[i].defined(), rule[i].defined()) << "form " << k << " input " << i;
+            if (fast[i].defined()) {
+                EXPECT_TRUE(xgrad::testing::near(fast[i], rule[i].to_vector(), 1e-12))
+                    << "form " << k << " input " << i;
+            }
+        }
+    }
+}
+
+// Float32 on a size that splits into parallel chunks, with a row length that is not a multiple of
+// the 8 summation lanes: within float rounding of float64, and the same bits on 1 and 2 threads.
+TEST(NormFunctional, Float32MatchesFloat64AndIsTheSameOnAnyThreadCount) {
+    const Tensor x64 = uniform({16, 4, 30, 30}, -2, 3, 41, f64, true);
+    const Tensor w64 = uniform({4}, 0.5, 1.5, 42, f64, true);
+    const Tensor b64 = uniform({4}, -1, 1, 43, f64, true);
+    const Tensor g64 = uniform({16, 4, 30, 30}, -1, 1, 44, f64);
+    auto run = [&](DType dt) {
+        Tensor x = to(x64.detach(), dt), w = to(w64.detach(), dt), b = to(b64.detach(), dt);
+        x.set_requires_grad();
+        w.set_requires_grad();
+        b.set_requires_grad();
+        const Tensor y = F::batch_norm(x, Tensor(), Tensor(),
+                                       F::BatchNormFuncOptions().weight(w).bias(b).training(true));
+        std::vector<Tensor> out = grad({y}, {x, w, b}, {to(g64, dt)});
+        out.insert(out.begin(), y);
+        return out;
+    };
+    const std::vector<Tensor> ref = run(f64);
+    set_num_threads(1);
+    const std::vector<Tensor> one = run(f32);
+    set_num_threads(2);
+    const std::vector<Tensor> two = run(f32);
+    set_num_threads(1);
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+        EXPECT_EQ(one[i].to_vector(), two[i].to_vector()) << "output " << i;
+        // dw and dbeta sum 14400 terms each.
+        EXPECT_TRUE(xgrad::testing::near(one[i], ref[i].to_vector(), i < 2 ? 2e-5 : 2e-3))
+            << "output " << i;
+    }
+}
+
+TEST(NormFunctional, BatchNormMovesTheRunningStatisticsInPlaceAndRejectsBadInput) {
+    const std::vector<double> v{1, 2, 4, 8, 3, -1, 0, 5};  // (N=2, C=2, 2)
+    Tensor rm = zeros({2}, f64), rv = ones({2}, f64);
+    F::batch_norm(tensor(v, Shape{2, 2, 2}, f64), rm, rv,
+                  F::BatchNormFuncOptions().training(true).momentum(0.25));
+    for (std::size_t c = 0; c < 2; ++c) {
+        double mean = 0, var = 0;
+        channel_stats(v, 2, 2, 2, c, mean, var);
+        EXPECT_NEAR(rm.at({c}), 0.75 * 0 + 0.25 * mean, 1e-15);
+        EXPECT_NEAR(rv.at({c}), 0.75 * 1 + 0.25 * var * 4.0 / 3.0, 1e-15);
+    }
+    // Eval with the running statistics: (x - rm) / sqrt(rv + eps).
+    Tensor y = F::batch_norm(tensor(v, Shape{2, 2, 2}, f64), rm, rv);
+    EXPECT_NEAR(y.at({0, 1, 0}), (4 - rm.at({1})) / std::sqrt(rv.at({1}) + 1e-5), 1e-14);
+    const Tensor x = ones({2, 2, 2}, f64);
+    EXPECT_THROW_MSG(F::batch_norm(x, rm, rv, F::BatchNormFuncOptions().weight(ones({3}, f64))),
+                     std::invalid_argument,
+                     "batch_norm: weight of shape (3) does not fit input (2,2,2) (expected (2))");
+    EXPECT_THROW_MSG(F::batch_norm(x, Tensor(), Tensor()), std::invalid_argument,
+                     "batch_norm: running_mean and running_var are needed when not training");
+    EXPECT_THROW_MSG(
+        F::batch_norm(x, rm, rv, F::BatchNormFuncOptions().training(true).momentum(std::nullopt)),
+        std::invalid_argument,
+        "batch_norm: momentum must be set to update the running statistics (got None)");
+    EXPECT_THROW_MSG(F::batch_norm(x, rm, rv, F::BatchNormFuncOptions().bias(ones({2}))),
+                     std::invalid_argument,
+                     "batch_norm: bias dtype float32 differs from the input's float64");
+    EXPECT_THROW_MSG(F::batch_norm(ones({1, 2}, f64), Tensor(), Tensor(),
+                                   F::BatchNormFuncOptions().training(true)),
+                     std::invalid_argument,
+                     "batch_norm: expected more than 1 value per channel when training (got "
+                     "input size (1,2))");
+    EXPECT_THROW_MSG(F::layer_norm(x, F::LayerNormFuncOptions({3})), std::invalid_argument,
+                     "layer_norm: given normalized_shape=(3,), expected input with shape (*, 3,) "
+                     "(got (2,2,2))");
+    EXPECT_THROW_MSG(F::group_norm(x, F::GroupNormFuncOptions(3)), std::invalid_argument,
+                     "group_norm: expected input (N, C, *) with C divisible by num_groups=3 (got "
+                     "(2,2,2))");
 }
 
 TEST(Dropout2d, ZeroesWholeChannelsAndScalesTheRest) {
