@@ -9,6 +9,7 @@
 #include <functional>
 #include <vector>
 
+#include "autograd/threads.h"
 #include "tests/support/check.h"
 #include "tests/support/value_check.h"
 
@@ -128,6 +129,41 @@ TEST(Pointwise, KinksFollowPyTorch) {
     Tensor w = tensor({-200.0, 200.0}, f32, true);
     (silu(w) + gelu(w)).backward(tensor({1, 1}, f32));
     EXPECT_TRUE(near(w.grad(), {0, 2}));
+}
+
+// float32 gelu runs its rule on SIMD batches (xsimd's erf, exp, tanh): within float rounding
+// of float64, the same bits for any thread count, and for an element wherever it sits in the
+// array (the tail shorter than a batch is a padded batch).
+TEST(Pointwise, GeluFloat32OnBatchesMatchesFloat64OnAnyThreadCountAndOffset) {
+    const std::size_t n = 70001;  // two parallel chunks and a 1-element tail
+    const Tensor x64 = rand64(Shape{n}, 77, -8, 8).detach();
+    const Tensor seed64 = rand64(Shape{n}, 78).detach();
+    for (const char* approximate : {"none", "tanh"}) {
+        const Tensor y64 = gelu(x64, approximate);
+        Tensor a = x64.detach();
+        a.set_requires_grad();
+        gelu(a, approximate).backward(seed64);
+        std::vector<std::vector<double>> runs;
+        for (int threads : {1, 2}) {
+            set_num_threads(threads);
+            Tensor x = to(x64, f32);
+            x.set_requires_grad();
+            const Tensor y = gelu(x, approximate);
+            y.backward(to(seed64, f32));
+            EXPECT_TRUE(near(y, y64.to_vector(), 4e-7)) << approximate;
+            EXPECT_TRUE(near(x.grad(), a.grad().to_vector(), 2e-6)) << approximate;
+            runs.push_back(y.to_vector());
+            std::vector<double> g = x.grad().to_vector();
+            runs.back().insert(runs.back().end(), g.begin(), g.end());
+        }
+        set_num_threads(1);
+        EXPECT_EQ(runs[0], runs[1]) << approximate;
+        // The same elements at another offset (so other lanes and another tail).
+        const Tensor shifted = gelu(to(narrow(x64, 0, 3, 21), f32), approximate);
+        for (std::size_t i = 0; i < 21; ++i) {
+            EXPECT_EQ(shifted.to_vector()[i], runs[0][i + 3]) << approximate << " " << i;
+        }
+    }
 }
 
 TEST(Pointwise, MaximumMinimumValuesNanAndTies) {
