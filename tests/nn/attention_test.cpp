@@ -382,6 +382,69 @@ TEST(MultiheadAttention, ParametersAsPyTorch) {
               "MultiheadAttention(\n  (out_proj): Linear(in=64, out=64, bias=true)\n)");
 }
 
+// kdim 3, vdim 5: separate q, k, v projections (PyTorch's q_proj_weight, k_proj_weight,
+// v_proj_weight), with a boolean causal mask; then gradcheck through those weights.
+TEST(MultiheadAttention, KdimAndVdimMatchPyTorch) {
+    const std::size_t KD = 3, VD = 5;
+    MultiheadAttention m(MultiheadAttentionOptions(kE, kH).kdim(KD).vdim(VD).dtype(f64));
+    init::copy_(m.q_proj_weight(), vals(kE * kE, 11.0));
+    init::copy_(m.k_proj_weight(), vals(kE * KD, 12.0));
+    init::copy_(m.v_proj_weight(), vals(kE * VD, 13.0));
+    init::copy_(m.in_proj_bias(), vals(3 * kE, 2.0));
+    const std::vector<double> w = vals(kE * kE, 3.0);  // (out, in)
+    std::vector<double> wt(kE * kE);
+    for (std::size_t o = 0; o < kE; ++o) {
+        for (std::size_t i = 0; i < kE; ++i) wt[i * kE + o] = w[o * kE + i];
+    }
+    init::copy_(m.out_proj()->weight(), wt);
+    init::copy_(m.out_proj()->bias(), vals(kE, 4.0));
+    const Tensor q = tensor(vals(kL * kN * kE, 5.0), Shape{kL, kN, kE}, f64);
+    const Tensor k = tensor(vals(kS * kN * KD, 6.0), Shape{kS, kN, KD}, f64);
+    const Tensor v = tensor(vals(kS * kN * VD, 7.0), Shape{kS, kN, VD}, f64);
+    std::vector<double> causal(kL * kS);
+    for (std::size_t i = 0; i < kL; ++i) {
+        for (std::size_t j = 0; j < kS; ++j) causal[i * kS + j] = j > i ? 1 : 0;
+    }
+    const Tensor am = tensor(causal, Shape{kL, kS}, bool_);
+    auto [out, attn] = m.forward(q, k, v, {}, true, am);
+    EXPECT_EQ(out.shape(), (Shape{kL, kN, kE}));
+    expect_near(out.to_vector(), ref::kMhaKdimVdimOut, 1e-14);
+    expect_near(attn.to_vector(), ref::kMhaKdimVdimWeights, 1e-14);
+    auto f = [&](const std::vector<Tensor>& x) {
+        return std::get<0>(m.forward(x[0], x[1], x[2], {}, false, am));
+    };
+    const std::vector<Tensor> in{rand64({kL, kN, kE}, 1), rand64({kS, kN, KD}, 2),
+                                 rand64({kS, kN, VD}, 3)};
+    auto r = gradcheck(f, in);
+    EXPECT_TRUE(r.ok) << r.message;
+    // The projections' own gradients against central differences of a loss seeded with fixed
+    // random weights, each element of q_proj_weight, k_proj_weight and v_proj_weight perturbed.
+    const Tensor seed = rand64({kL, kN, kE}, 4).detach();
+    auto loss = [&] {
+        return sum(
+            std::get<0>(m.forward(in[0].detach(), in[1].detach(), in[2].detach(), {}, false, am)) *
+            seed);
+    };
+    m.zero_grad();  // gradcheck's backward passes added into them
+    loss().backward();
+    for (const Tensor* p : {&m.q_proj_weight(), &m.k_proj_weight(), &m.v_proj_weight()}) {
+        const std::vector<double> analytic = p->grad().to_vector();
+        std::vector<double> values = p->to_vector();
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            const double h = 1e-6, keep = values[i];
+            values[i] = keep + h;
+            init::copy_(*p, values);
+            const double up = loss().item();
+            values[i] = keep - h;
+            init::copy_(*p, values);
+            const double down = loss().item();
+            values[i] = keep;
+            init::copy_(*p, values);
+            EXPECT_NEAR(analytic[i], (up - down) / (2 * h), 1e-8) << i;
+        }
+    }
+}
+
 TEST(MultiheadAttention, GradcheckAndGradgradcheckThroughTheLayer) {
     manual_seed(7);
     MultiheadAttention m(MultiheadAttentionOptions(4, 2).dtype(f64));

@@ -41,6 +41,23 @@ def mha():
     show("kMhaHeadWeights", wh)
 
 
+def mha_kdim_vdim():
+    E, H, L, S, N, KD, VD = 4, 2, 3, 4, 2, 3, 5
+    m = torch.nn.MultiheadAttention(E, H, kdim=KD, vdim=VD)
+    with torch.no_grad():
+        m.q_proj_weight.copy_(v((E, E), 11.0))
+        m.k_proj_weight.copy_(v((E, KD), 12.0))
+        m.v_proj_weight.copy_(v((E, VD), 13.0))
+        m.in_proj_bias.copy_(v((3 * E,), 2.0))
+        m.out_proj.weight.copy_(v((E, E), 3.0))  # (out, in)
+        m.out_proj.bias.copy_(v((E,), 4.0))
+    q, k, val = v((L, N, E), 5.0), v((S, N, KD), 6.0), v((S, N, VD), 7.0)
+    causal = torch.triu(torch.ones(L, S, dtype=torch.bool), diagonal=1)
+    out, w = m(q, k, val, attn_mask=causal)
+    show("kMhaKdimVdimOut", out)
+    show("kMhaKdimVdimWeights", w)
+
+
 def encoder(norm_first):
     d, nh, ff, L, N = 4, 2, 6, 3, 2
     layer = torch.nn.TransformerEncoderLayer(d, nh, dim_feedforward=ff, dropout=0.0,
@@ -67,6 +84,7 @@ def counts():
 if __name__ == "__main__":
     print("// torch " + torch.__version__)
     mha()
+    mha_kdim_vdim()
     encoder(False)
     encoder(True)
     counts()
