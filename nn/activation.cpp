@@ -88,4 +88,31 @@ void Softplus::pretty_print(std::ostream& os) const {
        << ", threshold=" << shortest(options_.threshold()) << ")";
 }
 
+namespace functional {
+
+Tensor relu(const Tensor& input) { return xgrad::relu(input); }
+Tensor sigmoid(const Tensor& input) { return xgrad::sigmoid(input); }
+Tensor tanh(const Tensor& input) { return xgrad::tanh(input); }
+Tensor gelu(const Tensor& input, const GELUFuncOptions& options) {
+    return xgrad::gelu(input, options.approximate());
+}
+Tensor silu(const Tensor& input) { return xgrad::silu(input); }
+Tensor leaky_relu(const Tensor& input, const LeakyReLUFuncOptions& options) {
+    return xgrad::leaky_relu(input, options.negative_slope());
+}
+Tensor elu(const Tensor& input, const ELUFuncOptions& options) {
+    return xgrad::elu(input, options.alpha());
+}
+Tensor softplus(const Tensor& input, const SoftplusFuncOptions& options) {
+    return xgrad::softplus(input, options.beta(), options.threshold());
+}
+Tensor softmax(const Tensor& input, const SoftmaxFuncOptions& options) {
+    return xgrad::softmax(input, options.dim());
+}
+Tensor log_softmax(const Tensor& input, const LogSoftmaxFuncOptions& options) {
+    return xgrad::log_softmax(input, options.dim());
+}
+
+}  // namespace functional
+
 }  // namespace xgrad::nn

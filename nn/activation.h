@@ -190,4 +190,34 @@ private:
     SoftplusOptions options_;
 };
 
+/// The activations' functional forms, LibTorch's spelling: F::gelu(x, F::GELUFuncOptions()
+/// .approximate("tanh")), F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(0.2)),
+/// F::softmax(x, F::SoftmaxFuncOptions(1)). Each is the xgrad op of the same name.
+namespace functional {
+
+using GELUFuncOptions = GELUOptions;
+using LeakyReLUFuncOptions = LeakyReLUOptions;
+using ELUFuncOptions = ELUOptions;
+using SoftplusFuncOptions = SoftplusOptions;
+/// SoftmaxFuncOptions(dim), LogSoftmaxFuncOptions(dim): LibTorch's, dim without a default.
+struct SoftmaxFuncOptions {
+    explicit SoftmaxFuncOptions(int dim) : dim_(dim) {}
+    int dim() const { return dim_; }
+    int dim_;
+};
+using LogSoftmaxFuncOptions = SoftmaxFuncOptions;
+
+Tensor relu(const Tensor& input);
+Tensor sigmoid(const Tensor& input);
+Tensor tanh(const Tensor& input);
+Tensor gelu(const Tensor& input, const GELUFuncOptions& options = {});
+Tensor silu(const Tensor& input);
+Tensor leaky_relu(const Tensor& input, const LeakyReLUFuncOptions& options = {});
+Tensor elu(const Tensor& input, const ELUFuncOptions& options = {});
+Tensor softplus(const Tensor& input, const SoftplusFuncOptions& options = {});
+Tensor softmax(const Tensor& input, const SoftmaxFuncOptions& options);
+Tensor log_softmax(const Tensor& input, const LogSoftmaxFuncOptions& options);
+
+}  // namespace functional
+
 }  // namespace xgrad::nn

@@ -74,4 +74,36 @@ private:
     bool drew_mask_ = false;
 };
 
+namespace functional {
+
+/// DropoutFuncOptions().p(0.5).training(true), LibTorch's names and defaults (also for
+/// dropout2d).
+struct DropoutFuncOptions {
+    DropoutFuncOptions& p(double v) {
+        p_ = v;
+        return *this;
+    }
+    DropoutFuncOptions& training(bool v) {
+        training_ = v;
+        return *this;
+    }
+    double p_ = 0.5;
+    bool training_ = true;
+};
+using Dropout2dFuncOptions = DropoutFuncOptions;
+
+/// Dropout's forward: each element kept with probability 1 - p and scaled by 1 / (1 - p); the
+/// identity when not training or p = 0. d/dx = the mask. The mask is drawn from `generator`;
+/// without one, from a generator seeded by one draw of nn::manual_seed's stream, so a seeded
+/// program gets the same masks.
+/// NOTE: LibTorch draws from its global generator; a layer here owns its generator (saved in
+/// checkpoints), and the functional form takes one explicitly when the caller keeps the stream.
+Tensor dropout(const Tensor& input, const DropoutFuncOptions& options = {},
+               std::mt19937_64* generator = nullptr);
+/// Dropout2d's forward: whole channels of an (N, C, H, W) or (C, H, W) input.
+Tensor dropout2d(const Tensor& input, const Dropout2dFuncOptions& options = {},
+                 std::mt19937_64* generator = nullptr);
+
+}  // namespace functional
+
 }  // namespace xgrad::nn

@@ -143,5 +143,26 @@ TEST(Activation, GradientsFlowThroughNewModules) {
     }
 }
 
+// F::gelu, F::leaky_relu, ... are the modules' ops with LibTorch's FuncOptions.
+TEST(ActivationFunctional, EqualsTheModules) {
+    namespace F = functional;
+    const Tensor x = uniform({3, 4}, -3, 3, 9, f64);
+    auto same = [](const Tensor& a, const Tensor& b) { EXPECT_EQ(a.to_vector(), b.to_vector()); };
+    same(F::relu(x), ReLU().forward(x));
+    same(F::sigmoid(x), Sigmoid().forward(x));
+    same(F::tanh(x), Tanh().forward(x));
+    same(F::gelu(x, F::GELUFuncOptions().approximate("tanh")),
+         GELU(GELUOptions().approximate("tanh")).forward(x));
+    same(F::gelu(x), GELU().forward(x));
+    same(F::silu(x), SiLU().forward(x));
+    same(F::leaky_relu(x, F::LeakyReLUFuncOptions().negative_slope(0.2)),
+         LeakyReLU(LeakyReLUOptions().negative_slope(0.2)).forward(x));
+    same(F::elu(x, F::ELUFuncOptions().alpha(0.5)), ELU(ELUOptions().alpha(0.5)).forward(x));
+    same(F::softplus(x, F::SoftplusFuncOptions().beta(2).threshold(3)),
+         Softplus(SoftplusOptions().beta(2).threshold(3)).forward(x));
+    same(F::softmax(x, F::SoftmaxFuncOptions(0)), Softmax(0).forward(x));
+    same(F::log_softmax(x, F::LogSoftmaxFuncOptions(1)), LogSoftmax(1).forward(x));
+}
+
 }  // namespace
 }  // namespace xgrad::nn

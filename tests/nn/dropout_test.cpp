@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <vector>
+
 #include "autograd/ops.h"
+#include "nn/init.h"
 #include "tests/support/check.h"
 
 namespace xgrad::nn {
@@ -55,6 +59,40 @@ TEST(Dropout, EdgeProbabilities) {
     EXPECT_THROW_MSG(Dropout(1.5), std::invalid_argument, "Dropout", "[0, 1]", "1.5");
     EXPECT_THROW_MSG(Dropout(-0.1, 1), std::invalid_argument, "Dropout");
     EXPECT_THROW(Dropout(std::nan(""), 1), std::invalid_argument);
+}
+
+// The functional forms draw the layers' masks: with the same generator state, the same mask.
+TEST(DropoutFunctional, SameMasksAsTheLayersAndSeededWithoutAGenerator) {
+    namespace F = functional;
+    const Tensor x = uniform({4, 3, 2, 2}, 1, 2, 5, f64);
+    Dropout drop(0.3, /*seed=*/11);
+    std::mt19937_64 gen(11);
+    EXPECT_EQ(F::dropout(x, F::DropoutFuncOptions().p(0.3), &gen).to_vector(),
+              drop.forward(x).to_vector());
+    Dropout2d drop2(0.5, /*seed=*/12);
+    std::mt19937_64 gen2(12);
+    const Tensor y = F::dropout2d(x, F::Dropout2dFuncOptions().p(0.5), &gen2);
+    EXPECT_EQ(y.to_vector(), drop2.forward(x).to_vector());
+    // Whole channels: each (n, c) plane is all zero or all scaled by 2.
+    const std::vector<double> yv = y.to_vector(), xv = x.to_vector();
+    for (std::size_t plane = 0; plane < 12; ++plane) {
+        const bool zero = yv[plane * 4] == 0;
+        for (std::size_t k = 0; k < 4; ++k) {
+            EXPECT_EQ(yv[plane * 4 + k], zero ? 0.0 : 2 * xv[plane * 4 + k]);
+        }
+    }
+    // Without a generator: one draw of manual_seed's stream per call, so reproducible.
+    manual_seed(3);
+    const std::vector<double> a = F::dropout(x).to_vector(), b = F::dropout(x).to_vector();
+    manual_seed(3);
+    EXPECT_EQ(F::dropout(x).to_vector(), a);
+    EXPECT_EQ(F::dropout(x).to_vector(), b);
+    EXPECT_NE(a, b);
+    EXPECT_EQ(F::dropout(x, F::DropoutFuncOptions().training(false)).to_vector(), x.to_vector());
+    EXPECT_THROW_MSG(F::dropout(x, F::DropoutFuncOptions().p(1.5)), std::invalid_argument,
+                     "dropout: p must be in [0, 1] (got 1.5");
+    EXPECT_THROW_MSG(F::dropout2d(ones({2, 2})), std::invalid_argument,
+                     "dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input (got (2,2))");
 }
 
 }  // namespace
