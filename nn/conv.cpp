@@ -133,8 +133,11 @@ void col2im_kernel(const ConvGeometry& g, std::size_t n, const T* cols, T* x) {
                         if (iy < 0 || iy >= static_cast<std::ptrdiff_t>(g.h)) continue;
                         T* row = dst + static_cast<std::size_t>(iy) * g.w;
                         if (g.sw == 1) {
-                            T* r = row + x0;
-                            for (std::size_t ox = lo; ox < hi; ++ox) r[ox] += src[ox];
+                            // cols and x never overlap: restrict lets the short row add vectorise
+                            // without a runtime alias check.
+                            T* __restrict r = row + (x0 + static_cast<std::ptrdiff_t>(lo));
+                            const T* __restrict c = src + lo;
+                            for (std::size_t k = 0, len = hi - lo; k < len; ++k) r[k] += c[k];
                         } else {
                             for (std::size_t ox = lo; ox < hi; ++ox) {
                                 row[static_cast<std::size_t>(
@@ -385,12 +388,22 @@ Grads conv2d_fast(const Node& self, const Array& grad) {
             Array db = Array::empty(grad.dtype(), Shape{O});
             T* dB = db.data<T>();
             for (std::size_t o = 0; o < O; ++o) {
-                double acc = 0;  // in double: L N terms
+                // In double (L N terms), eight lanes in a fixed order: one dependency chain of
+                // double adds was 3% of the CNN's training step.
+                double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+                double tail = 0;
                 for (std::size_t n = 0; n < N; ++n) {
                     const T* row = Gr + (n * O + o) * L;
-                    for (std::size_t l = 0; l < L; ++l) acc += static_cast<double>(row[l]);
+                    std::size_t l = 0;
+                    for (; l + 8 <= L; l += 8) {
+                        for (std::size_t k = 0; k < 8; ++k) {
+                            lanes[k] += static_cast<double>(row[l + k]);
+                        }
+                    }
+                    for (; l < L; ++l) tail += static_cast<double>(row[l]);
                 }
-                dB[o] = static_cast<T>(acc);
+                dB[o] = static_cast<T>(((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+                                       ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])) + tail);
             }
             out[2] = std::move(db);
         }
