@@ -12,62 +12,39 @@
 
 #include "examples/fashion_mnist.h"
 
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 
-namespace {
-
-int usage(const char* argv0) {
-    std::fprintf(stderr,
-                 "usage: %s [out_dir] [--epochs N] [--batch N] [--lr X] [--seed N] "
-                 "[--train-limit N] [--test-limit N] [--data DIR] [--svg] [--cnn] [--batch-norm] "
-                 "[--channels C1 C2] [--cosine]\n",
-                 argv0);
-    return 2;
-}
-
-}  // namespace
+#include "examples/cli.h"
 
 int main(int argc, char** argv) {
     xgrad::examples::FashionOptions opts;
     std::string out_dir = "out";
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        const bool has_value = i + 1 < argc;
-        auto number = [&]() { return std::strtoull(argv[++i], nullptr, 10); };
-        if (arg == "--cnn") {
-            opts.cnn = true;
-        } else if (arg == "--batch-norm") {
-            opts.cnn = true;
-            opts.batch_norm = true;
-        } else if (arg == "--channels" && i + 2 < argc) {
-            opts.cnn = true;
-            opts.conv1_channels = number();
-            opts.conv2_channels = number();
-        } else if (arg == "--cosine") {
-            opts.cosine_lr = true;
-        } else if (arg == "--svg") {
-            opts.plot = xgrad::data::PlotFormat::Svg;
-        } else if (arg == "--epochs" && has_value) {
-            opts.epochs = number();
-        } else if (arg == "--batch" && has_value) {
-            opts.batch_size = number();
-        } else if (arg == "--seed" && has_value) {
-            opts.seed = number();
-        } else if (arg == "--train-limit" && has_value) {
-            opts.train_limit = number();
-        } else if (arg == "--test-limit" && has_value) {
-            opts.test_limit = number();
-        } else if (arg == "--lr" && has_value) {
-            opts.lr = std::strtod(argv[++i], nullptr);
-        } else if (arg == "--data" && has_value) {
-            opts.data_dir = argv[++i];
-        } else if (!arg.empty() && arg[0] != '-') {
-            out_dir = arg;
-        } else {
-            return usage(argv[0]);
-        }
-    }
+    xgrad::examples::Cli cli(
+        "usage: fashion_mnist [out_dir] [--epochs N] [--batch N] [--lr X] [--seed N] "
+        "[--train-limit N] [--test-limit N] [--data DIR] [--svg] [--cnn] [--batch-norm] "
+        "[--channels C1 C2] [--cosine]");
+    cli.positional(out_dir)
+        .flag("--cnn", [&] { opts.cnn = true; })
+        .flag("--batch-norm",
+              [&] {
+                  opts.cnn = true;
+                  opts.batch_norm = true;
+              })
+        .values("--channels", 2,
+                [&](char** v) {
+                    opts.cnn = true;
+                    return xgrad::examples::Cli::to_count(v[0], opts.conv1_channels) &&
+                           xgrad::examples::Cli::to_count(v[1], opts.conv2_channels);
+                })
+        .flag("--cosine", [&] { opts.cosine_lr = true; })
+        .flag("--svg", [&] { opts.plot = xgrad::data::PlotFormat::Svg; })
+        .count("--epochs", opts.epochs)
+        .count("--batch", opts.batch_size)
+        .count("--seed", opts.seed)
+        .count("--train-limit", opts.train_limit)
+        .count("--test-limit", opts.test_limit)
+        .real("--lr", opts.lr)
+        .text("--data", opts.data_dir);
+    if (!cli.parse(argc, argv)) return 2;
     return xgrad::examples::run_fashion_mnist(out_dir, opts);
 }

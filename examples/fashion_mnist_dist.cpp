@@ -8,13 +8,12 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <iostream>
 #include <string>
 
 #include "dist/dist.h"
+#include "examples/cli.h"
 #include "examples/fashion_mnist.h"
 #include "nn/data/training.h"
 #include "nn/nn.h"
@@ -24,12 +23,9 @@ int main(int argc, char** argv) {
     dist::Environment env(argc, argv);
     try {
         std::size_t epochs = 3, batch = 128;
-        for (int i = 1; i + 1 < argc; i += 2) {
-            if (std::strcmp(argv[i], "--epochs") == 0)
-                epochs = std::strtoul(argv[i + 1], nullptr, 10);
-            if (std::strcmp(argv[i], "--batch") == 0)
-                batch = std::strtoul(argv[i + 1], nullptr, 10);
-        }
+        examples::Cli cli("usage: fashion_mnist_dist [--epochs N] [--batch N]");
+        cli.count("--epochs", epochs).count("--batch", batch);
+        if (!cli.parse(argc, argv)) return 2;
         const auto world = static_cast<std::size_t>(env.world_size());
         if (batch % world != 0) {
             throw std::invalid_argument("--batch " + std::to_string(batch) +
