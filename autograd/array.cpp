@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include "autograd/parallel.h"
+
 namespace xgrad {
 
 namespace {
@@ -97,7 +99,16 @@ void cached_delete(void* p, std::size_t nbytes) {
 
 void Storage::allocate_heap(std::size_t nbytes, bool zero) {
     heap_ = cached_new(nbytes);
-    if (zero) std::memset(heap_, 0, nbytes);
+    if (zero) {
+        // Chunks of kParallelGrain float32s across the pool (a zero gradient, a max mask).
+        auto* p = static_cast<unsigned char*>(heap_);
+        if (nbytes < kParallelGrain * 4) {
+            std::memset(p, 0, nbytes);
+        } else {
+            parallel_for(0, nbytes, kParallelGrain * 4,
+                         [p](std::size_t b, std::size_t e) { std::memset(p + b, 0, e - b); });
+        }
+    }
 }
 
 void Storage::release(std::size_t nbytes) {
@@ -292,7 +303,15 @@ void Array::fill(double value) {
         using T = decltype(t);
         T* p = static_cast<T*>(ptr());
         const T v = convert_value<T>(value);
-        for (std::size_t i = 0, n = numel(); i < n; ++i) p[i] = v;
+        auto run = [p, v](std::size_t b, std::size_t e) {
+            for (std::size_t i = b; i < e; ++i) p[i] = v;
+        };
+        const std::size_t n = numel();
+        if (n < kParallelGrain) {
+            run(0, n);
+        } else {
+            parallel_for(0, n, kParallelGrain, run);
+        }
     });
 }
 

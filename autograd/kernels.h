@@ -167,13 +167,43 @@ void map_into(Array& out, F&& f, const A&... ins) {
     }
 }
 
-/// acc += g element-wise (same shape and dtype; the caller checked).
+/// acc += g element-wise (same shape and dtype; the caller checked). The engine's gradient
+/// accumulation; parallel from kParallelGrain elements (each element the same add either way).
 inline void add_into(Array& acc, const Array& g) {
     dispatch(acc.dtype(), [&](auto t) {
         using T = decltype(t);
-        T* a = acc.data<T>();
-        const T* b = g.data<T>();
-        for (std::size_t i = 0, n = acc.numel(); i < n; ++i) a[i] += b[i];
+        T* __restrict a = acc.data<T>();
+        const T* __restrict b = g.data<T>();
+        auto run = [a, b](std::size_t lo, std::size_t hi) {
+            for (std::size_t i = lo; i < hi; ++i) a[i] += b[i];
+        };
+        const std::size_t n = acc.numel();
+        if (n < kParallelGrain) {
+            run(0, n);
+        } else {
+            parallel_for(0, n, kParallelGrain, run);
+        }
+    });
+}
+
+/// The lines of an axis of a (outer, n, inner) view (line (o, i) is the n elements at
+/// (o * n + j) * inner + i, j < n), in chunks of about kParallelGrain elements across the pool:
+/// f(o, i0, i1) handles the lines (o, i) for i0 <= i < i1, one o per call. Chunk boundaries
+/// depend only on the shape, and a line is never split, so a kernel that treats each line on
+/// its own gives the same bits for any thread count.
+template <class F>
+void for_lines(std::size_t outer, std::size_t n, std::size_t inner, F&& f) {
+    if (inner == 0 || outer == 0) return;
+    const std::size_t lines = outer * inner;
+    const std::size_t grain =
+        std::max<std::size_t>(1, kParallelGrain / std::max<std::size_t>(1, n));
+    parallel_for(0, lines, grain, [&](std::size_t b, std::size_t e) {
+        for (std::size_t k = b; k < e;) {
+            const std::size_t o = k / inner, i0 = k % inner;
+            const std::size_t i1 = std::min(inner, i0 + (e - k));
+            f(o, i0, i1);
+            k += i1 - i0;
+        }
     });
 }
 

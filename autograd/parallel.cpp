@@ -148,7 +148,13 @@ Pool& pool() {
     return p;
 }
 
+std::atomic<bool> g_thread_dependent_chunks{false};  // the test hook
+
 }  // namespace
+
+void set_thread_dependent_chunks_for_testing(bool on) {
+    g_thread_dependent_chunks.store(on, std::memory_order_relaxed);
+}
 
 void set_pool_threads(int n) { pool().resize(n); }
 int pool_threads() { return pool().threads(); }
@@ -158,6 +164,9 @@ void parallel_for_impl(std::size_t begin, std::size_t end, std::size_t grain, Ch
     if (grain == 0) grain = 1;
     if (end <= begin) return;
     ensure_thread_defaults();
+    if (g_thread_dependent_chunks.load(std::memory_order_relaxed)) {
+        grain *= static_cast<std::size_t>(pool().threads());
+    }
     if (t_inside_chunk || end - begin <= grain) {
         // Inline, but with the same chunk boundaries.
         for (std::size_t c = 0, n = num_chunks(begin, end, grain); c < n; ++c) {

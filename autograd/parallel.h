@@ -17,6 +17,11 @@ namespace detail {
 using ChunkFn = void (*)(void* ctx, std::size_t chunk_begin, std::size_t chunk_end);
 void parallel_for_impl(std::size_t begin, std::size_t end, std::size_t grain, ChunkFn fn,
                        void* ctx);
+/// Test hook, off by default: while on, parallel_for multiplies every grain by the thread
+/// count, i.e. makes chunk boundaries depend on the thread count, the bug the bit-identity
+/// tests (tests/autograd/parallel_test.cpp) exist to catch; they turn it on to check that they
+/// would. Not for use outside tests.
+void set_thread_dependent_chunks_for_testing(bool on);
 }  // namespace detail
 
 /// Element count from which the element-wise and reduction kernels split their work, and the

@@ -6,8 +6,10 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "autograd/kernels/nd.h"
+#include "autograd/parallel.h"
 
 namespace xgrad::kernels {
 
@@ -290,15 +292,38 @@ Array cat(const std::vector<Array>& arrays, std::size_t dim) {
     const Split3 s = split3(out_shape, dim);
     const std::size_t item = itemsize(first.dtype());
     auto* o = static_cast<unsigned char*>(out.raw());
-    // Each outer row of the result: every input's block for that row, in order.
-    std::size_t at = 0;
-    for (std::size_t a = 0; a < s.outer; ++a) {
-        for (const Array& in : arrays) {
-            const std::size_t bytes = in.shape()[dim] * s.inner * item;
-            std::memcpy(o + at, static_cast<const unsigned char*>(in.raw()) + a * bytes, bytes);
-            at += bytes;
+    // Each outer row of the result is every input's block for that row, in order: input t's
+    // block starts at byte start[t] of the row. The result's bytes are cut into chunks of
+    // kParallelGrain float32s across the pool; a chunk copies the pieces of blocks it covers.
+    const std::size_t k = arrays.size(), row = total * s.inner * item;
+    std::vector<std::size_t> start(k + 1, 0);
+    for (std::size_t t = 0; t < k; ++t)
+        start[t + 1] = start[t] + arrays[t].shape()[dim] * s.inner * item;
+    const std::size_t out_bytes = out.nbytes();
+    if (out_bytes == 0) return out;
+    parallel_for(0, out_bytes, kParallelGrain * 4, [&](std::size_t b, std::size_t e) {
+        std::size_t r = b / row, off = b % row;
+        // The input whose block holds byte `off` of a row (blocks of 0 bytes skipped).
+        std::size_t t = static_cast<std::size_t>(std::upper_bound(start.begin(), start.end(), off) -
+                                                 start.begin() - 1);
+        for (std::size_t at = b; at < e;) {
+            const std::size_t bytes = start[t + 1] - start[t];
+            const std::size_t len = std::min(e - at, start[t + 1] - off);
+            std::memcpy(
+                o + at,
+                static_cast<const unsigned char*>(arrays[t].raw()) + r * bytes + (off - start[t]),
+                len);
+            at += len;
+            off += len;
+            while (t < k && off == start[t + 1]) ++t;  // next block (skipping empty ones)
+            if (t == k) {
+                t = 0;
+                off = 0;
+                ++r;
+                while (start[t + 1] == 0) ++t;
+            }
         }
-    }
+    });
     return out;
 }
 

@@ -4,8 +4,10 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "autograd/op.h"
+#include "autograd/parallel.h"
 
 namespace xgrad {
 
@@ -104,38 +106,85 @@ AxisView axis_view(const char* op, const Shape& s, int axis) {
 }
 
 // y = softmax(x) along the view's axis (log_softmax when `log`), max-shifted for stability.
+// One line (o, i) at a time; lines split across the pool (kernels::for_lines), so each line is
+// computed the same way for any thread count. A single long line (outer = inner = 1, more than
+// kParallelGrain elements) is cut into chunks instead: the max is exact in any order, and the
+// sum of exponentials adds per-chunk double sums in chunk order.
+template <class T>
+void softmax_line(const T* xs, T* ys, std::size_t n, std::size_t stride, bool log) {
+    T m = -INFINITY;
+    for (std::size_t j = 0; j < n; ++j) {
+        const T xj = xs[j * stride];
+        if (xj > m || xj != xj) m = xj;  // NaN wins, so it propagates
+    }
+    // NOTE: no special case for an infinite max: x - m is then NaN somewhere in the row and
+    // the whole row becomes NaN, as in PyTorch (a row of +inf or only -inf).
+    // One exp per element, in T (expf for float32: the row's sum stays in double):
+    // y_j = e^(x_j - m) / sum_k e^(x_k - m); log_softmax: (x_j - m) - log(sum).
+    double s = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+        const T e = std::exp(xs[j * stride] - m);
+        if (!log) ys[j * stride] = e;
+        s += double(e);
+    }
+    if (log) {
+        const double ls = std::log(s);
+        for (std::size_t j = 0; j < n; ++j) {
+            ys[j * stride] = static_cast<T>(double(xs[j * stride] - m) - ls);
+        }
+    } else {
+        const T r = static_cast<T>(1.0 / s);
+        for (std::size_t j = 0; j < n; ++j) ys[j * stride] *= r;
+    }
+}
+
+template <class T>
+void softmax_long_line(const T* x, T* y, std::size_t n, bool log) {
+    const std::size_t g = kParallelGrain, chunks = num_chunks(0, n, g);
+    std::vector<T> part_max(chunks);
+    parallel_for(0, n, g, [&](std::size_t b, std::size_t e) {
+        T m = -INFINITY;
+        for (std::size_t j = b; j < e; ++j) {
+            if (x[j] > m || x[j] != x[j]) m = x[j];
+        }
+        part_max[b / g] = m;
+    });
+    T m = -INFINITY;
+    for (T v : part_max) {
+        if (v > m || v != v) m = v;
+    }
+    std::vector<double> part_sum(chunks);
+    parallel_for(0, n, g, [&](std::size_t b, std::size_t e) {
+        double s = 0;
+        for (std::size_t j = b; j < e; ++j) {
+            const T ej = std::exp(x[j] - m);
+            if (!log) y[j] = ej;
+            s += double(ej);
+        }
+        part_sum[b / g] = s;
+    });
+    double s = 0;
+    for (double v : part_sum) s += v;
+    const double ls = std::log(s);
+    const T r = static_cast<T>(1.0 / s);
+    parallel_for(0, n, g, [&](std::size_t b, std::size_t e) {
+        for (std::size_t j = b; j < e; ++j) {
+            y[j] = log ? static_cast<T>(double(x[j] - m) - ls) : y[j] * r;
+        }
+    });
+}
+
 template <class T>
 void softmax_forward(const T* x, T* y, const AxisView& v, bool log) {
-    for (std::size_t o = 0; o < v.outer; ++o) {
-        for (std::size_t i = 0; i < v.inner; ++i) {
-            const T* xs = x + o * v.n * v.inner + i;
-            T* ys = y + o * v.n * v.inner + i;
-            T m = -INFINITY;
-            for (std::size_t j = 0; j < v.n; ++j) {
-                const T xj = xs[j * v.inner];
-                if (xj > m || xj != xj) m = xj;  // NaN wins, so it propagates
-            }
-            // NOTE: no special case for an infinite max: x - m is then NaN somewhere in the row
-            // and the whole row becomes NaN, as in PyTorch (a row of +inf or only -inf).
-            // One exp per element, in T (expf for float32: the row's sum stays in double):
-            // y_j = e^(x_j - m) / sum_k e^(x_k - m); log_softmax: (x_j - m) - log(sum).
-            double s = 0;
-            for (std::size_t j = 0; j < v.n; ++j) {
-                const T e = std::exp(xs[j * v.inner] - m);
-                if (!log) ys[j * v.inner] = e;
-                s += double(e);
-            }
-            if (log) {
-                const double ls = std::log(s);
-                for (std::size_t j = 0; j < v.n; ++j) {
-                    ys[j * v.inner] = static_cast<T>(double(xs[j * v.inner] - m) - ls);
-                }
-            } else {
-                const T r = static_cast<T>(1.0 / s);
-                for (std::size_t j = 0; j < v.n; ++j) ys[j * v.inner] *= r;
-            }
-        }
+    if (v.outer * v.inner == 1 && v.n > kParallelGrain) {
+        softmax_long_line(x, y, v.n, log);
+        return;
     }
+    kernels::for_lines(v.outer, v.n, v.inner, [&](std::size_t o, std::size_t i0, std::size_t i1) {
+        for (std::size_t i = i0; i < i1; ++i) {
+            softmax_line(x + o * v.n * v.inner + i, y + o * v.n * v.inner + i, v.n, v.inner, log);
+        }
+    });
 }
 
 // dx = y (g - sum(g y, axis))

@@ -108,6 +108,27 @@ Array reduce_sum(const Array& a, const std::vector<std::size_t>& axes, bool keep
                          });
             return;
         }
+        if (n >= grain) {
+            // Reduced axes in the middle (e.g. (B, n, C) over n): the reduced axes permuted to
+            // the end by a parallel copy, then each output sums one contiguous block as above.
+            std::vector<std::int64_t> perm;
+            for (std::size_t d = 0; d < nd; ++d) {
+                if (!reduced[d]) perm.push_back(static_cast<std::int64_t>(d));
+            }
+            for (std::size_t d = 0; d < nd; ++d) {
+                if (reduced[d]) perm.push_back(static_cast<std::int64_t>(d));
+            }
+            const Array xp = permute(a, perm);
+            const T* q = xp.data<T>();
+            const std::size_t block = n / out_n;
+            parallel_for(0, out_n, std::max<std::size_t>(1, grain / block),
+                         [&](std::size_t b, std::size_t e) {
+                             for (std::size_t o = b; o < e; ++o) {
+                                 acc[o] = sum_contiguous(q + o * block, block);
+                             }
+                         });
+            return;
+        }
         const std::size_t inner = nd ? s[nd - 1] : 1, inner_stride = nd ? out_stride[nd - 1] : 0;
         std::vector<std::size_t> idx(nd > 1 ? nd - 1 : 0, 0);
         std::size_t off = 0;
@@ -130,7 +151,9 @@ Array reduce_sum(const Array& a, const std::vector<std::size_t>& axes, bool keep
     dispatch(a.dtype(), [&](auto t) {
         using T = decltype(t);
         T* o = out.data<T>();
-        for (std::size_t i = 0; i < out_n; ++i) o[i] = static_cast<T>(acc[i]);
+        parallel_for(0, out_n, kParallelGrain, [&](std::size_t b, std::size_t e) {
+            for (std::size_t i = b; i < e; ++i) o[i] = static_cast<T>(acc[i]);
+        });
     });
     return out;
 }
@@ -240,9 +263,9 @@ Tensor reduce(const OpDef& def, const Tensor& a, const std::vector<std::size_t>&
         dispatch(y.dtype(), [&](auto t) {
             using T = decltype(t);
             T* p = y.data<T>();
-            for (std::size_t i = 0, n = y.numel(); i < n; ++i) {
-                p[i] = static_cast<T>(double(p[i]) * scale);
-            }
+            parallel_for(0, y.numel(), kParallelGrain, [p, scale](std::size_t b, std::size_t e) {
+                for (std::size_t i = b; i < e; ++i) p[i] = static_cast<T>(double(p[i]) * scale);
+            });
         });
     }
     return record(def, std::move(y), {&a}, ReduceParams{keepdims_shape(s, axes), scale});
@@ -275,23 +298,46 @@ struct Slices {
 
 // best[o * inner + i]: the first maximal (kMin: minimal) j of slice (o, i); NaN counts as the
 // extreme, as PyTorch's max/argmax.
+//
+// Parallel over the slices (kernels::for_lines); a single slice (argmax of a flattened tensor)
+// is cut into chunks of kParallelGrain, each giving its first extreme (or first NaN), and the
+// candidates are folded in chunk order by the same rule: the first extreme overall, whatever
+// the thread count.
+template <bool kMin, class T>
+std::size_t first_extreme(const T* q, std::size_t stride, std::size_t j0, std::size_t j1) {
+    std::size_t best = j0;
+    for (std::size_t j = j0 + 1; j < j1 && q[best * stride] == q[best * stride]; ++j) {
+        const T c = q[j * stride], b = q[best * stride];
+        if ((kMin ? c < b : c > b) || c != c) best = j;
+    }
+    return best;
+}
 template <bool kMin = false>
 std::vector<std::size_t> argmax_along(const Array& x, const Slices& v) {
     std::vector<std::size_t> arg(v.outer * v.inner);
     dispatch(x.dtype(), [&](auto t) {
         using T = decltype(t);
         const T* p = x.data<T>();
-        for (std::size_t o = 0; o < v.outer; ++o) {
-            for (std::size_t i = 0; i < v.inner; ++i) {
-                const T* q = p + o * v.n * v.inner + i;
-                std::size_t best = 0;
-                for (std::size_t j = 1; j < v.n && q[best * v.inner] == q[best * v.inner]; ++j) {
-                    const T c = q[j * v.inner], b = q[best * v.inner];
-                    if ((kMin ? c < b : c > b) || c != c) best = j;
-                }
-                arg[o * v.inner + i] = best;
+        if (v.outer * v.inner == 1 && v.n > kParallelGrain) {
+            std::vector<std::size_t> cand(num_chunks(0, v.n, kParallelGrain));
+            parallel_for(0, v.n, kParallelGrain, [&](std::size_t b, std::size_t e) {
+                cand[b / kParallelGrain] = first_extreme<kMin>(p, 1, b, e);
+            });
+            std::size_t best = cand[0];
+            for (std::size_t k = 1; k < cand.size() && p[best] == p[best]; ++k) {
+                const T c = p[cand[k]], b = p[best];
+                if ((kMin ? c < b : c > b) || c != c) best = cand[k];
             }
+            arg[0] = best;
+            return;
         }
+        kernels::for_lines(
+            v.outer, v.n, v.inner, [&](std::size_t o, std::size_t i0, std::size_t i1) {
+                for (std::size_t i = i0; i < i1; ++i) {
+                    arg[o * v.inner + i] =
+                        first_extreme<kMin>(p + o * v.n * v.inner + i, v.inner, 0, v.n);
+                }
+            });
     });
     return arg;
 }
@@ -379,14 +425,30 @@ Array extreme_over(const Array& x, const std::vector<std::size_t>& axes) {
         using T = decltype(t);
         const T* q = xp.data<T>();
         T* o = out.data<T>();
-        for (std::size_t k = 0, n = out.numel(); k < n; ++k) {
-            const T* b = q + k * block;
-            T m = b[0];
-            for (std::size_t j = 1; j < block && m == m; ++j) {
+        // m folded with b[0..n): the first extreme (or the first NaN) in order. Folding chunk
+        // results in chunk order by the same rule gives the same element, so one block (amax of
+        // everything) is cut into chunks and the rest run one block per output.
+        auto fold = [](T m, const T* b, std::size_t n) {
+            for (std::size_t j = 0; j < n && m == m; ++j) {
                 if ((kMin ? b[j] < m : b[j] > m) || b[j] != b[j]) m = b[j];
             }
-            o[k] = m;
+            return m;
+        };
+        const std::size_t out_n = out.numel();
+        if (out_n == 1 && block > kParallelGrain) {
+            std::vector<T> part(num_chunks(0, block, kParallelGrain));
+            parallel_for(0, block, kParallelGrain, [&](std::size_t b, std::size_t e) {
+                part[b / kParallelGrain] = fold(q[b], q + b + 1, e - b - 1);
+            });
+            o[0] = fold(part[0], part.data() + 1, part.size() - 1);
+            return;
         }
+        parallel_for(0, out_n, std::max<std::size_t>(1, kParallelGrain / block),
+                     [&](std::size_t b, std::size_t e) {
+                         for (std::size_t k = b; k < e; ++k) {
+                             o[k] = fold(q[k * block], q + k * block + 1, block - 1);
+                         }
+                     });
     });
     return out;
 }
@@ -450,13 +512,13 @@ std::pair<Array, Array> extreme_along(const char* op, const Tensor& a, int axis,
         using T = decltype(t);
         const T* p = a.value().data<T>();
         T* q = y.data<T>();
-        for (std::size_t o = 0; o < v.outer; ++o) {
-            for (std::size_t i = 0; i < v.inner; ++i) {
-                const std::size_t k = o * v.inner + i;
+        parallel_for(0, v.outer * v.inner, kParallelGrain, [&](std::size_t b, std::size_t e) {
+            for (std::size_t k = b; k < e; ++k) {
+                const std::size_t o = k / v.inner, i = k % v.inner;
                 q[k] = p[(o * v.n + arg[k]) * v.inner + i];
                 ip[k] = static_cast<std::int64_t>(arg[k]);
             }
-        }
+        });
     });
     if (!keepdims) {
         std::vector<std::size_t> dims;

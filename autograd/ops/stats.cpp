@@ -6,9 +6,11 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "autograd/grad_mode.h"
 #include "autograd/op.h"
+#include "autograd/parallel.h"
 
 namespace xgrad {
 
@@ -82,17 +84,33 @@ Array running_sum(const Array& x, std::size_t ax, bool reverse) {
         using T = decltype(t);
         const T* p = x.data<T>();
         T* q = y.data<T>();
-        for (std::size_t o = 0; o < v.outer; ++o) {
-            for (std::size_t i = 0; i < v.inner; ++i) {
-                double acc = 0;  // NOTE: accumulated in double, as sum
-                for (std::size_t k = 0; k < v.n; ++k) {
-                    const std::size_t j = reverse ? v.n - 1 - k : k;
-                    const std::size_t at = (o * v.n + j) * v.inner + i;
-                    acc += static_cast<double>(p[at]);
-                    q[at] = static_cast<T>(acc);
-                }
-            }
-        }
+        // The scan along the axis is sequential; independent lines split across the pool. A
+        // run of lines side by side (inner > 1) is scanned together, a running sum per line,
+        // so the reads go along memory; each line's sums are the same either way.
+        // NOTE: accumulated in double, as sum.
+        kernels::for_lines(v.outer, v.n, v.inner,
+                           [&](std::size_t o, std::size_t i0, std::size_t i1) {
+                               const std::size_t w = i1 - i0;
+                               if (w == 1) {
+                                   double acc = 0;
+                                   for (std::size_t k = 0; k < v.n; ++k) {
+                                       const std::size_t j = reverse ? v.n - 1 - k : k;
+                                       const std::size_t at = (o * v.n + j) * v.inner + i0;
+                                       acc += static_cast<double>(p[at]);
+                                       q[at] = static_cast<T>(acc);
+                                   }
+                                   return;
+                               }
+                               std::vector<double> acc(w, 0.0);
+                               for (std::size_t k = 0; k < v.n; ++k) {
+                                   const std::size_t j = reverse ? v.n - 1 - k : k;
+                                   const std::size_t at = (o * v.n + j) * v.inner + i0;
+                                   for (std::size_t i = 0; i < w; ++i) {
+                                       acc[i] += static_cast<double>(p[at + i]);
+                                       q[at + i] = static_cast<T>(acc[i]);
+                                   }
+                               }
+                           });
     });
     return y;
 }
@@ -135,15 +153,30 @@ Array product_along(const Array& x, std::size_t ax, const Shape& out_shape) {
         using T = decltype(t);
         const T* p = x.data<T>();
         T* q = y.data<T>();
-        for (std::size_t o = 0; o < v.outer; ++o) {
-            for (std::size_t i = 0; i < v.inner; ++i) {
+        if (v.outer * v.inner == 1 && v.n > kParallelGrain) {
+            // One long slice (the product of everything): per-chunk products multiplied in
+            // chunk order, the same bits for any thread count.
+            std::vector<double> part(num_chunks(0, v.n, kParallelGrain), 1.0);
+            parallel_for(0, v.n, kParallelGrain, [&](std::size_t b, std::size_t e) {
                 double acc = 1;
-                for (std::size_t j = 0; j < v.n; ++j) {
-                    acc *= static_cast<double>(p[(o * v.n + j) * v.inner + i]);
-                }
-                q[o * v.inner + i] = static_cast<T>(acc);
-            }
+                for (std::size_t j = b; j < e; ++j) acc *= static_cast<double>(p[j]);
+                part[b / kParallelGrain] = acc;
+            });
+            double acc = 1;
+            for (double f : part) acc *= f;
+            q[0] = static_cast<T>(acc);
+            return;
         }
+        kernels::for_lines(v.outer, v.n, v.inner,
+                           [&](std::size_t o, std::size_t i0, std::size_t i1) {
+                               for (std::size_t i = i0; i < i1; ++i) {
+                                   double acc = 1;
+                                   for (std::size_t j = 0; j < v.n; ++j) {
+                                       acc *= static_cast<double>(p[(o * v.n + j) * v.inner + i]);
+                                   }
+                                   q[o * v.inner + i] = static_cast<T>(acc);
+                               }
+                           });
     });
     return y;
 }
@@ -156,17 +189,18 @@ Array others_product(const Array& x, std::size_t ax) {
         using T = decltype(t);
         const T* p = x.data<T>();
         T* q = r.data<T>();
-        for (std::size_t o = 0; o < v.outer; ++o) {
-            for (std::size_t i = 0; i < v.inner; ++i) {
-                for (std::size_t k = 0; k < v.n; ++k) {
-                    double acc = 1;
-                    for (std::size_t j = 0; j < v.n; ++j) {
-                        if (j != k) acc *= static_cast<double>(p[(o * v.n + j) * v.inner + i]);
+        kernels::for_lines(
+            v.outer, v.n, v.inner, [&](std::size_t o, std::size_t i0, std::size_t i1) {
+                for (std::size_t i = i0; i < i1; ++i) {
+                    for (std::size_t k = 0; k < v.n; ++k) {
+                        double acc = 1;
+                        for (std::size_t j = 0; j < v.n; ++j) {
+                            if (j != k) acc *= static_cast<double>(p[(o * v.n + j) * v.inner + i]);
+                        }
+                        q[(o * v.n + k) * v.inner + i] = static_cast<T>(acc);
                     }
-                    q[(o * v.n + k) * v.inner + i] = static_cast<T>(acc);
                 }
-            }
-        }
+            });
     });
     return r;
 }
@@ -259,9 +293,11 @@ Tensor logsumexp(const Tensor& a, const std::vector<int>& dims, bool keepdim, co
     dispatch(m.dtype(), [&](auto t) {
         using T = decltype(t);
         T* p = m.data<T>();
-        for (std::size_t i = 0, n = m.numel(); i < n; ++i) {
-            if (std::isinf(p[i])) p[i] = T(0);
-        }
+        parallel_for(0, m.numel(), kParallelGrain, [p](std::size_t b, std::size_t e) {
+            for (std::size_t i = b; i < e; ++i) {
+                if (std::isinf(p[i])) p[i] = T(0);
+            }
+        });
     });
     const Tensor shift(std::move(m));
     const Tensor s = log(sum(exp(a - shift), dims, /*keepdims=*/true)) + shift;
@@ -321,7 +357,9 @@ Tensor norm(const Tensor& a, double p, const std::vector<int>& dims, bool keepdi
     dispatch(y.dtype(), [&](auto t) {
         using T = decltype(t);
         T* q = y.data<T>();
-        for (std::size_t i = 0, n = y.numel(); i < n; ++i) q[i] = std::sqrt(q[i]);
+        parallel_for(0, y.numel(), kParallelGrain, [q](std::size_t b, std::size_t e) {
+            for (std::size_t i = b; i < e; ++i) q[i] = std::sqrt(q[i]);
+        });
     });
     return record(kNorm2, std::move(y), {&a}, Norm2Params{std::move(keep)});
 }
