@@ -167,6 +167,36 @@ void map_into(Array& out, F&& f, const A&... ins) {
     }
 }
 
+namespace detail {
+template <class T, class F1, class F2, class... P>
+inline void contiguous2_n(T* __restrict o1, T* __restrict o2, std::size_t n, F1 f1, F2 f2,
+                          const P*... p) {
+    for (std::size_t i = 0; i < n; ++i) {
+        o1[i] = f1(p[i]...);
+        o2[i] = f2(p[i]...);
+    }
+}
+}  // namespace detail
+
+/// Two maps of the same inputs in one pass: o1[i] = f1(in_0[i], ...), o2[i] = f2(in_0[i], ...),
+/// every input of the outputs' shape (no broadcast; the caller checked) and dtype T, outputs
+/// fresh. One read of the inputs and one parallel region instead of two (a binary op's
+/// backward, dx and dy); each element computed as map computes it.
+template <class T, class F1, class F2, class... A>
+void map2_into(Array& o1, Array& o2, F1 f1, F2 f2, const A&... ins) {
+    T* p1 = o1.data<T>();
+    T* p2 = o2.data<T>();
+    const std::size_t n = o1.numel();
+    auto run = [&](std::size_t b, std::size_t e) {
+        detail::contiguous2_n<T>(p1 + b, p2 + b, e - b, f1, f2, (ins.template data<T>() + b)...);
+    };
+    if (n < kParallelGrain) {
+        run(0, n);
+    } else {
+        parallel_for(0, n, kParallelGrain, run);
+    }
+}
+
 /// acc += g element-wise (same shape and dtype; the caller checked). The engine's gradient
 /// accumulation; parallel from kParallelGrain elements (each element the same add either way).
 inline void add_into(Array& acc, const Array& g) {

@@ -230,15 +230,21 @@ Grads binary_fast(const Node& self, const Array& grad) {
     dispatch(grad.dtype(), [&](auto t) {
         using T = decltype(t);
         const Array &in0 = self.input(0), &in1 = self.input(1), &out = self.value();
+        auto dx = [](T g, T x, T y, T z) { return static_cast<T>(Op::dx(g, x, y, z)); };
+        auto dy = [](T g, T x, T y, T z) { return static_cast<T>(Op::dy(g, x, y, z)); };
+        if (self.needs_grad(0) && self.needs_grad(1) && in0.shape() == grad.shape() &&
+            in1.shape() == grad.shape() && out.shape() == grad.shape()) {
+            // Both gradients in one pass over g, x, y and z (the same bits as two maps).
+            gx = Array::empty(grad.dtype(), grad.shape());
+            gy = Array::empty(grad.dtype(), grad.shape());
+            kernels::map2_into<T>(gx, gy, dx, dy, grad, in0, in1, out);
+            return;
+        }
         if (self.needs_grad(0)) {
-            gx = kernels::map<T>(
-                grad.shape(), [](T g, T x, T y, T z) { return static_cast<T>(Op::dx(g, x, y, z)); },
-                grad, in0, in1, out);
+            gx = kernels::map<T>(grad.shape(), dx, grad, in0, in1, out);
         }
         if (self.needs_grad(1)) {
-            gy = kernels::map<T>(
-                grad.shape(), [](T g, T x, T y, T z) { return static_cast<T>(Op::dy(g, x, y, z)); },
-                grad, in0, in1, out);
+            gy = kernels::map<T>(grad.shape(), dy, grad, in0, in1, out);
         }
     });
     return Grads(std::move(gx), std::move(gy));
