@@ -100,8 +100,8 @@ struct Odometer {
 #if defined(__AVX2__)
 // d[c * ld + r] = s[r * ls + c] for an 8x8 block of 4-byte elements: eight row loads, the
 // standard unpack/shuffle/permute transpose, eight row stores.
-inline void transpose8x8(const std::uint32_t* src, std::size_t ls, std::uint32_t* dst,
-                         std::size_t ld) {
+[[gnu::always_inline]] inline void transpose8x8(const std::uint32_t* src, std::size_t ls,
+                                                std::uint32_t* dst, std::size_t ld) {
     const float* s = reinterpret_cast<const float*>(src);
     float* d = reinterpret_cast<float*>(dst);
     __m256 r[8], t[8], u[8];
@@ -123,22 +123,47 @@ inline void transpose8x8(const std::uint32_t* src, std::size_t ls, std::uint32_t
 }
 #endif
 
+// Software prefetch into L2 of the next 2-D block of a batched transpose (its source and its
+// destination, each one contiguous range) while this one is transposed, a few lines per 8x8
+// block: the strided reads and writes of a transpose then hit L2 instead of waiting on L3 or
+// memory, which the hardware prefetchers do not fetch ahead for them. (0,2,1) of (64,128,256)
+// float32, 100 interleaved runs on the loaded machine: 1.31-1.36x a memcpy with it, 1.81-1.86x
+// without from memory; 1.44-1.66x vs 1.52-1.71x from L3.
+struct Prefetch {
+    std::uintptr_t src = 0, src_end = 0, dst = 0, dst_end = 0;  // [begin, end) of each range
+    std::size_t lines = 0;                                      // per step, on each side
+    void step() {
+        for (std::size_t k = 0; k < lines; ++k) {
+            if (src < src_end) __builtin_prefetch(reinterpret_cast<const void*>(src), 0, 2);
+            // A read prefetch of the destination: the line arrives exclusive, and the store
+            // then owns it without another trip.
+            if (dst < dst_end) __builtin_prefetch(reinterpret_cast<const void*>(dst), 0, 2);
+            src += 64;
+            dst += 64;
+        }
+    }
+};
+
 // One tile of a transpose: d[i * ld + j] = s[i + j * ls] for i < ni, j < nj.
 template <class E>
 inline void transpose_tile(const E* s, std::size_t ls, E* d, std::size_t ld, std::size_t ni,
-                           std::size_t nj) {
+                           std::size_t nj, Prefetch& pf) {
     std::size_t i0 = 0;
 #if defined(__AVX2__)
     if constexpr (sizeof(E) == 4) {
         for (; i0 + 8 <= ni; i0 += 8) {
             std::size_t j0 = 0;
-            for (; j0 + 8 <= nj; j0 += 8) transpose8x8(s + i0 + j0 * ls, ls, d + i0 * ld + j0, ld);
+            for (; j0 + 8 <= nj; j0 += 8) {
+                pf.step();
+                transpose8x8(s + i0 + j0 * ls, ls, d + i0 * ld + j0, ld);
+            }
             for (std::size_t i = i0; i < i0 + 8; ++i) {
                 for (std::size_t j = j0; j < nj; ++j) d[i * ld + j] = s[i + j * ls];
             }
         }
     }
 #endif
+    (void)pf;
     for (std::size_t i = i0; i < ni; ++i) {
         for (std::size_t j = 0; j < nj; ++j) d[i * ld + j] = s[i + j * ls];
     }
@@ -182,14 +207,38 @@ void copy_view(const E* src, E* dst, const View& v) {
         }
         const std::size_t rt = v.size[t];
         const std::size_t n_rest = n / (rt * inner);
+        const auto offsets = [&](std::size_t r, std::size_t& so, std::size_t& dof) {
+            so = 0;
+            dof = 0;
+            for (std::size_t d = rest.size.size(), q = r; d-- > 0;) {
+                const std::size_t i = q % rest.size[d];
+                q /= rest.size[d];
+                so += i * rest.stride[d];
+                dof += i * rest_dst[d];
+            }
+        };
+        // The next block is prefetched when its source rows are adjacent (a batch of full
+        // matrices, as (0,2,1)) and its destination too: each is then one range of bytes.
+        const bool src_dense = inner_stride == rt, dst_dense = dst_t == inner;
+        const std::size_t block_bytes = rt * inner * sizeof(E);
+        const std::size_t steps = std::max<std::size_t>(1, (rt / 8) * (inner / 8));
         auto blocks = [&](std::size_t r0, std::size_t r1) {
             for (std::size_t r = r0; r < r1; ++r) {
                 std::size_t so = 0, dof = 0;
-                for (std::size_t d = rest.size.size(), q = r; d-- > 0;) {
-                    const std::size_t i = q % rest.size[d];
-                    q /= rest.size[d];
-                    so += i * rest.stride[d];
-                    dof += i * rest_dst[d];
+                offsets(r, so, dof);
+                Prefetch pf;
+                if (r + 1 < n_rest && (src_dense || dst_dense)) {
+                    std::size_t nso = 0, ndo = 0;
+                    offsets(r + 1, nso, ndo);
+                    if (src_dense) {
+                        pf.src = reinterpret_cast<std::uintptr_t>(src + nso);
+                        pf.src_end = pf.src + block_bytes;
+                    }
+                    if (dst_dense) {
+                        pf.dst = reinterpret_cast<std::uintptr_t>(dst + ndo);
+                        pf.dst_end = pf.dst + block_bytes;
+                    }
+                    pf.lines = (block_bytes / 64 + steps - 1) / steps;
                 }
                 // 64x64 tiles; 32x32 when the strided reads are 32 KB or more apart, where
                 // 64 rows of a tile map to a few cache sets and evict each other (measured,
@@ -206,7 +255,7 @@ void copy_view(const E* src, E* dst, const View& v) {
                     for (std::size_t j0 = 0; j0 < inner; j0 += jt) {
                         transpose_tile(src + so + i0 + j0 * inner_stride, inner_stride,
                                        dst + dof + i0 * dst_t + j0, dst_t, ni,
-                                       std::min(inner - j0, jt));
+                                       std::min(inner - j0, jt), pf);
                     }
                 }
             }
