@@ -97,8 +97,13 @@ void cached_delete(void* p, std::size_t nbytes) {
 
 }  // namespace
 
+// A heap block is the Header (the holder count), then the elements.
+static_assert(sizeof(Storage::Header) == kAlign, "the elements must stay 64-byte aligned");
+
 void Storage::allocate_heap(std::size_t nbytes, bool zero) {
-    heap_ = cached_new(nbytes);
+    auto* block = static_cast<unsigned char*>(cached_new(sizeof(Header) + nbytes));
+    ::new (block) Header{{1}};
+    heap_ = block + sizeof(Header);
     if (zero) {
         // Chunks of kParallelGrain float32s across the pool (a zero gradient, a max mask).
         auto* p = static_cast<unsigned char*>(heap_);
@@ -112,8 +117,26 @@ void Storage::allocate_heap(std::size_t nbytes, bool zero) {
 }
 
 void Storage::release(std::size_t nbytes) {
-    if (!fits_inline(nbytes) && heap_ != nullptr) cached_delete(heap_, nbytes);
+    if (!fits_inline(nbytes) && heap_ != nullptr) {
+        Header* h = header();
+        // A count of 1 read with acquire: this is the only holder, nobody can add or drop one
+        // (the locked decrement is skipped, as Node's drop_ref). Else the last to let go frees,
+        // after every other holder's reads (acq_rel).
+        if (h->refs.load(std::memory_order_acquire) == 1 ||
+            h->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            h->~Header();
+            cached_delete(h, sizeof(Header) + nbytes);
+        }
+    }
     heap_ = nullptr;
+}
+
+void Storage::unshare(std::size_t nbytes) {
+    Storage own;
+    own.allocate_heap(nbytes, /*zero=*/false);
+    std::memcpy(own.heap_, heap_, nbytes);
+    release(nbytes);
+    heap_ = own.heap_;
 }
 
 namespace {
@@ -252,6 +275,14 @@ Array::Array(const Array& other)
     std::memcpy(raw(), other.raw(), nbytes());
 }
 
+Array Array::share() const {
+    if (!defined_) return Array();
+    if (!borrowed_) storage_.retain(nbytes());  // a no-op for inline bytes (they are copied)
+    Array a(dtype_, Shape(shape_), storage_);
+    a.borrowed_ = borrowed_;
+    return a;
+}
+
 Array& Array::operator=(const Array& other) {
     if (this != &other) *this = Array(other);
     return *this;
@@ -332,7 +363,7 @@ Array Array::cast(DType dtype) const {
     return out;
 }
 
-Array Array::reshaped(Shape shape) const& { return Array(*this).reshaped(std::move(shape)); }
+Array Array::reshaped(Shape shape) const& { return share().reshaped(std::move(shape)); }
 
 Array Array::reshaped(Shape shape) && {
     if (shape.numel("reshape") != numel()) {
@@ -340,8 +371,8 @@ Array Array::reshaped(Shape shape) && {
                                     " with " + std::to_string(numel()) + " elements, asked for " +
                                     shape.str() + ")");
     }
-    // Same byte count, so the storage stays inline or stays on the heap (or stays borrowed):
-    // only the shape changes.
+    // Same byte count, so the storage stays inline or stays on the heap (or stays borrowed),
+    // with the same holders: only the shape changes.
     shape_ = std::move(shape);
     return std::move(*this);
 }

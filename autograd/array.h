@@ -6,6 +6,7 @@
 // inline svectors (~230 bytes) plus a heap buffer even for one element. The scalar-graph bar
 // (<= 200 bytes and no heap allocation per scalar node) needs data of up to 8 bytes inline.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -22,10 +23,18 @@ namespace xgrad {
 
 /// Raw element storage: up to 8 bytes inline (one double, two floats), else one heap block.
 /// Which one is in use is decided by the owner from the byte count; Storage itself is dumb.
+/// A heap block is reference counted (a header in front of the elements holds the count), so
+/// several Arrays may share one: reshape and the view-like ops share their input's block, and
+/// whoever writes to a block with more than one holder copies it first (make_unique).
 struct Storage {
     union {
         alignas(8) unsigned char inline_[8];
         void* heap_;
+    };
+    /// The count of a heap block's holders, in a cache line in front of its elements (so the
+    /// elements stay 64-byte aligned).
+    struct alignas(64) Header {
+        std::atomic<std::size_t> refs;
     };
     static bool fits_inline(std::size_t nbytes) { return nbytes <= 8; }
     /// Inline (zeroed) or heap (zeroed if asked); inline, as most graph values are small.
@@ -36,10 +45,34 @@ struct Storage {
             allocate_heap(nbytes, zero);
         }
     }
+    /// A heap block with one holder.
     void allocate_heap(std::size_t nbytes, bool zero);
+    /// Drops this holder's reference; the last one frees the block.
     void release(std::size_t nbytes);
+    /// One more holder of the same heap block (inline bytes are copied with the Storage).
+    void retain(std::size_t nbytes) const {
+        if (!fits_inline(nbytes) && heap_ != nullptr) {
+            header()->refs.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+    /// Whether the heap block has another holder. Read with acquire: when it says no, the
+    /// reads of holders that have let go happened before, so writing in place is safe.
+    bool shared(std::size_t nbytes) const {
+        return !fits_inline(nbytes) && heap_ != nullptr &&
+               header()->refs.load(std::memory_order_acquire) != 1;
+    }
+    /// Copy-on-write: a shared block is copied into one of this holder's own first.
+    void make_unique(std::size_t nbytes) {
+        if (shared(nbytes)) unshare(nbytes);
+    }
     void* get(std::size_t nbytes) { return fits_inline(nbytes) ? inline_ : heap_; }
     const void* get(std::size_t nbytes) const { return fits_inline(nbytes) ? inline_ : heap_; }
+
+private:
+    Header* header() const {
+        return reinterpret_cast<Header*>(static_cast<unsigned char*>(heap_) - sizeof(Header));
+    }
+    void unshare(std::size_t nbytes);
 };
 
 [[noreturn]] void nbytes_error(const char* op, const Shape& shape, DType dtype);
@@ -105,7 +138,10 @@ inline To convert_value(From v) {
 }
 
 /// An owning (or, from from_blob, borrowing), contiguous, row-major n-d array of float32,
-/// float64, int64 or bool.
+/// float64, int64 or bool. A value: copying copies the elements. share() and reshaped() give a
+/// second array on the same heap buffer instead (no copy), and the first write through either
+/// one copies the buffer (copy-on-write), so no holder ever sees another's writes. A pointer
+/// from the mutable data()/raw() stays valid until the array is shared, moved or destroyed.
 /// Example:
 ///   Array a = Array::from_values(f64, {2, 2}, {1, 2, 3, 4});
 ///   a.at({1, 0}) == 3;  a.data<double>()[3] == 4;  a.shape().str() == "(2,2)"
@@ -156,8 +192,10 @@ public:
     /// A zero-copy Array over caller-owned memory: `data` must hold shape.numel() elements of
     /// `dtype`, aligned to the element size, and stay valid (and not be freed) for as long as
     /// this Array or any Array moved from it exists. Writes through the Array change the
-    /// caller's memory. Copying the Array copies the data (the copy owns its memory); moving
-    /// keeps borrowing. Throws std::invalid_argument for a null or misaligned pointer.
+    /// caller's memory. Copying the Array copies the data (the copy owns its memory); moving,
+    /// share() and reshaped() keep borrowing the same memory, so it must outlive those arrays
+    /// too, and writes through any of them are seen by all (no copy-on-write for memory that is
+    /// not ours). Throws std::invalid_argument for a null or misaligned pointer.
     static Array from_blob(void* data, Shape shape, DType dtype);
 
     Array(const Array& other);
@@ -197,6 +235,12 @@ public:
     std::size_t nbytes() const { return numel() * itemsize(dtype_); }
     /// Whether the elements live in caller-owned memory (from_blob).
     bool is_borrowed() const { return borrowed_; }
+    /// Whether another Array holds the same heap buffer (from share() or reshaped()); the next
+    /// write through this one copies the buffer first.
+    bool is_shared() const { return defined_ && !borrowed_ && storage_.shared(nbytes()); }
+    /// The same elements without a copy: a second holder of this array's buffer (inline bytes
+    /// are copied; a borrowed array's memory stays borrowed). Undefined from undefined.
+    Array share() const;
 
     /// Typed pointer to the elements; throws std::logic_error if T is not the array's element
     /// type (float, double, std::int64_t or bool: dtype_of<T> must equal dtype()).
@@ -255,12 +299,14 @@ public:
     void fill(double value);
     /// Copy converted to another dtype by convert_value's rules (a plain copy if the same).
     Array cast(DType dtype) const;
-    /// Same elements with a new shape of the same element count; throws otherwise.
+    /// Same elements with a new shape of the same element count; throws otherwise. The result
+    /// shares this array's buffer (as share()); the rvalue form takes it over.
     Array reshaped(Shape shape) const&;
     Array reshaped(Shape shape) &&;
 
     /// Low level: take the element storage out (the array becomes undefined) or adopt one.
-    /// A borrowed array's elements are copied into owned storage first.
+    /// A borrowed array's elements are copied into owned storage first. The storage may be
+    /// shared with other arrays: call Storage::make_unique before writing through it.
     Storage release_storage();
     static Array adopt(DType dtype, Shape shape, Storage storage) {
         Array a(dtype, std::move(shape), storage);
@@ -284,7 +330,13 @@ private:
     }
     void allocate_heap(std::size_t nbytes, bool zero);  // std::bad_alloc naming the shape
     // Small owned arrays keep their bytes inline; borrowed ones always point at the caller's.
-    void* ptr() { return borrowed_ ? storage_.heap_ : storage_.get(nbytes()); }
+    // Every mutable access goes through here: a shared heap buffer is copied first.
+    void* ptr() {
+        if (borrowed_) return storage_.heap_;
+        const std::size_t nb = nbytes();
+        if (defined_) storage_.make_unique(nb);
+        return storage_.get(nb);
+    }
     const void* ptr() const { return borrowed_ ? storage_.heap_ : storage_.get(nbytes()); }
     template <class T>
     T get(std::size_t flat) const {

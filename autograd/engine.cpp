@@ -151,11 +151,12 @@ public:
         return out;
     }
 
-    // The value of a tensor the caller owns the last handle to is moved out, else copied.
+    // The value of a tensor the caller owns the last handle to is moved out, else shared
+    // (copy-on-write: the engine's in-place accumulation copies it first).
     static Array take_value(Tensor&& t) {
         Node* n = t.node();
         if (n->is_leaf() && n->unique()) return std::move(n->value_);
-        return n->value_;
+        return n->value_.share();
     }
 
     static bool can_sum_to(const Shape& from, const Shape& to) {

@@ -233,9 +233,16 @@ Tensor matmul(const Tensor& a, const Tensor& b, const CallSite& site = CallSite:
 /// Batched product of two 3-D tensors (b,n,m)·(b,m,p) -> (b,n,p), no broadcasting. As matmul.
 Tensor bmm(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
 
-// ---- Shape: every result is a new contiguous tensor ----
-// NOTE: arrays own their storage, so reshape, view-like ops and slices copy; PyTorch returns
-// views sharing the input's storage. contiguous() is therefore the identity.
+// ---- Shape: every result is a contiguous tensor ----
+// Every tensor is contiguous (arrays have no strides), so reshape, unsqueeze, squeeze and
+// flatten share the input's buffer without a copy, and contiguous() is the identity; transpose,
+// permute, expand and the slices (below) copy.
+// NOTE: PyTorch's views alias their base: an in-place write through one is seen by the other,
+// and autograd tracks it with version counters and view metadata. Ours are copy-on-write
+// values: the first write to a shared buffer (Tensor::mutable_value, set_data, an optimizer
+// step, the engine adding into a shared gradient) copies it, so a view keeps the value it was
+// computed with, and its backward stays right. Without strides, a buffer shared by shape alone
+// is all a view can be; aliasing writes would need version counters on every view as well.
 /// 2-D transpose (m,n) -> (n,m); a 1-D or 0-D tensor is returned unchanged.
 Tensor transpose(const Tensor& a, const CallSite& site = CallSite::current());
 /// Swaps dims dim0 and dim1 (negative counts from the end). d/da = transpose(grad, dim0, dim1).

@@ -148,6 +148,9 @@ void Node::release(Node* node) {
 
 void Node::add_to_grad(const Array& g) {
     const std::size_t n = value_.numel();
+    // The gradient may be shared (grad_value(), a retained gradient reshaped into this one):
+    // the other holders keep their values.
+    grad_.make_unique(value_.nbytes());
     dispatch(value_.dtype(), [&](auto t) {
         using T = decltype(t);
         T* dst = static_cast<T*>(grad_.get(n * sizeof(T)));
@@ -230,10 +233,10 @@ void Node::clear_grad() {
 
 Array Node::grad_value() const {
     if (!has_grad_) return Array();
-    if (flags_ & kGradNode) return static_cast<const Node*>(grad_.heap_)->value_;
-    Array out = Array::empty(value_.dtype(), value_.shape());
-    std::memcpy(out.raw(), grad_.get(value_.nbytes()), value_.nbytes());
-    return out;
+    if (flags_ & kGradNode) return static_cast<const Node*>(grad_.heap_)->value_.share();
+    // Shared, not copied: whoever writes next (add_to_grad, GradRef, the holder) copies.
+    grad_.retain(value_.nbytes());
+    return Array::adopt(value_.dtype(), value_.shape(), grad_);
 }
 
 void lock_node(Node* n) {
@@ -435,6 +438,7 @@ void* GradRef::raw(std::size_t size) {
                                std::to_string(size) + "-byte request, gradient is " +
                                dtype_name(node_->value_.dtype()) + ")");
     }
+    node_->grad_.make_unique(node_->value_.nbytes());  // in place: not into grad()'s copies
     return node_->grad_.get(node_->value_.nbytes());
 }
 

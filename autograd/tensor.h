@@ -148,7 +148,9 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
 /// In-place access to a leaf's value, from Tensor::mutable_value(). Element writes go straight
 /// to the value; assigning a whole Array requires the same shape and dtype (Tensor::set_data
-/// changes them). Example:
+/// changes them). A value shared with a view (reshape and the like) is copied at the first
+/// access, so the view keeps its value; a pointer from data() is therefore valid until the next
+/// view of this tensor is taken. Example:
 ///   double* w = p.mutable_value().data<double>();  w[0] -= lr * g;
 class MutableValue {
 public:

@@ -1,5 +1,6 @@
 // Shape ops: transpose, permute, reshape and the ops that relabel a shape, expand.
-// Values are copied (arrays own their storage): see the NOTE in ops.h.
+// Reshape and the ops that relabel a shape share their input's buffer (copy-on-write); the ones
+// that move elements copy: see the NOTE in ops.h.
 
 #include <stdexcept>
 #include <string>
@@ -42,14 +43,22 @@ const OpDef kTranspose = [] {
     return d;
 }();
 
+// d/da = grad reshaped back: shares the gradient's buffer, as the forward shares a's.
 TensorGrads reshape_rule(const OpContext& ctx, const Tensor& grad) {
     return TensorGrads(reshape(grad, ctx.input(0).shape()));
+}
+// Replay: the value shares the input's again (no copy). The input's own replay then writes to
+// a buffer this node still holds, so it copies it first (copy-on-write): one copy per replay,
+// as a copying reshape would cost.
+void reshape_forward_into(const Node& self, Array& out) {
+    out = self.input(0).reshaped(out.shape());
 }
 const OpDef kReshape = [] {
     OpDef d{};
     d.name = "reshape";
     d.backward = &reshape_rule;
     d.saves = 0;
+    d.forward_into = &reshape_forward_into;
     return d;
 }();
 
@@ -147,6 +156,7 @@ constexpr OpDef reshape_like(const char* name) {
     d.name = name;
     d.backward = &reshape_rule;
     d.saves = 0;
+    d.forward_into = &reshape_forward_into;
     return d;
 }
 const OpDef kView = reshape_like("view");
