@@ -107,14 +107,12 @@ Indices indices_of(const char* loss, const Tensor& target) {
 // A fused loss is one record: its value from per-item losses (computed in double) reduced as
 // asked, and one rule: dL/dx = local(x) * s, where local(x) = d(item)/dx is written in xgrad
 // ops (so the loss has a second derivative) and s spreads dL/d(item) over the items: g for
-// sum, g / k for mean, g laid out as the items (a column for class losses) for none.
+// sum, g / k for mean, g laid out as the items for none.
 struct FusedParams {
     Reduction reduction;
     std::size_t items;
     Shape scale_shape;  // how dL/d(items) broadcasts against the input
-    Tensor target;      // element-wise losses: the target values
-    Indices classes;    // class losses: the target classes
-    double margin;
+    Tensor target;      // the target values
     Tensor (*local)(const FusedParams& p, const Tensor& x);
 };
 
@@ -144,9 +142,6 @@ constexpr OpDef fused_def(const char* name) {
 }
 const OpDef kBinaryCrossEntropy = fused_def("binary_cross_entropy");
 const OpDef kBinaryCrossEntropyWithLogits = fused_def("binary_cross_entropy_with_logits");
-const OpDef kCrossEntropy = fused_def("cross_entropy");
-const OpDef kNllLoss = fused_def("nll_loss");
-const OpDef kMultiMarginLoss = fused_def("multi_margin_loss");
 
 Tensor fused(const OpDef& def, const Tensor& input, const std::vector<double>& items,
              Shape item_shape, Reduction reduction, FusedParams params) {
@@ -164,24 +159,9 @@ Tensor fused(const OpDef& def, const Tensor& input, const std::vector<double>& i
     return record(def, std::move(value), {&input}, std::move(params));
 }
 
-// One-hot rows (N, C) of the target classes, in x's dtype: a constant.
-Tensor one_hot(const Indices& classes, const Tensor& x) {
-    const std::size_t c = x.shape()[1];
-    Array h(x.dtype(), x.shape());
-    for (std::size_t i = 0; i < classes.size(); ++i) {
-        h.set(i * c + static_cast<std::size_t>(classes[i]), 1.0);
-    }
-    return Tensor(std::move(h));
-}
-
-FusedParams class_params(const Indices& target, std::size_t n,
-                         Tensor (*local)(const FusedParams&, const Tensor&), double margin = 0) {
-    FusedParams p{};
-    p.scale_shape = Shape{n, 1};
-    p.classes = target;
-    p.margin = margin;
-    p.local = local;
-    return p;
+// The target classes as an (N, 1) int64 column, for gather: a constant.
+Tensor class_column(const Indices& classes) {
+    return Tensor(Array::from_vector(classes, Shape{classes.size(), 1}));
 }
 
 FusedParams pair_params(const Tensor& input, const Tensor& target,
@@ -234,6 +214,11 @@ Tensor hinge_loss(const Tensor& scores, const Tensor& target, Reduction reductio
 }
 
 // ---- Binary cross-entropies: fused. ----
+// NOTE: kept fused for their gradients at the edges, which no composition of our ops gives:
+// PyTorch's BCE gradient (p - y) / max(p (1 - p), 1e-12) is finite at p = 0 and 1, where the
+// composed log's 1/p times clamp_min's zero mask is NaN; with logits, the stable composition
+// relu(x) - x y + log1p(e^-|x|) has kinks at 0 whose subgradient 0 gives -y, not
+// sigmoid(0) - y = 1/2 - y (and softplus's threshold loses 1e-10 above 20).
 
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction) {
     constexpr const char* kLoss = "binary_cross_entropy";
@@ -277,31 +262,24 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
                  pair_params(logits, target, local));
 }
 
-// ---- Class losses: fused, one row per example. ----
+// ---- Class losses: compositions of ops, one row per example. ----
+// NOTE: were fused records. bench_loss (forward + backward, float32, batch 128, composed /
+// fused CPU time): cross_entropy 0.92x, nll_loss 0.37x, multi_margin_loss 0.37x at 1024
+// classes; 1.32x, 1.09x, 0.99-1.13x at 10 classes, where the fused records were faster by a few
+// microseconds of per-node overhead. Compositions at every size: one code path, and gradients
+// of any order are those of the ops.
+
+namespace {
+// Per-row -logp[i, t_i]: (N).
+Tensor nll_items(const Tensor& log_probs, const Indices& target) {
+    return -squeeze(gather(log_probs, 1, class_column(target)), 1);
+}
+}  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const Indices& target, Reduction reduction) {
-    constexpr const char* kLoss = "cross_entropy";
-    check_classes(kLoss, "logits", logits, target);
-    const std::size_t n = logits.shape()[0], c = logits.shape()[1];
-    std::vector<double> items(n);
-    dispatch(logits.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        const T* x = logits.value().data<T>();
-        for (std::size_t i = 0; i < n; ++i) {
-            // logsumexp(x_i) - x_i[t], shifted by the row max so no exp overflows; the exps in
-            // the input's dtype (each in (0, 1]), their sum in double
-            const T* row = x + i * c;
-            const T m = *std::max_element(row, row + c);
-            double s = 0;
-            for (std::size_t j = 0; j < c; ++j) s += std::exp(row[j] - m);
-            items[i] = double(m) + std::log(s) - double(row[target[i]]);
-        }
-    });
-    // d/dx_ij = softmax(x_i)_j - [j == t_i], times dL/dl_i
-    auto local = [](const FusedParams& fp, const Tensor& in) {
-        return softmax(in, 1) - one_hot(fp.classes, in);
-    };
-    return fused(kCrossEntropy, logits, items, Shape{n}, reduction, class_params(target, n, local));
+    check_classes("cross_entropy", "logits", logits, target);
+    // logsumexp(x_i) - x_i[t_i] = -log_softmax(x_i)[t_i]; d/dx_ij = softmax(x_i)_j - [j == t_i]
+    return reduce(nll_items(log_softmax(logits, 1), target), reduction);
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction) {
@@ -309,16 +287,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Indices& target, Reduction reduction) {
-    constexpr const char* kLoss = "nll_loss";
-    check_classes(kLoss, "log_probs", log_probs, target);
-    const std::size_t n = log_probs.shape()[0], c = log_probs.shape()[1];
-    std::vector<double> items(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        items[i] = -log_probs.value().at(i * c + static_cast<std::size_t>(target[i]));
-    }
-    // d/dlogp_ij = -[j == t_i], times dL/dl_i
-    auto local = [](const FusedParams& fp, const Tensor& in) { return -one_hot(fp.classes, in); };
-    return fused(kNllLoss, log_probs, items, Shape{n}, reduction, class_params(target, n, local));
+    check_classes("nll_loss", "log_probs", log_probs, target);
+    // d/dlogp_ij = -[j == t_i] (gather's rule scatters the gradient into zeros)
+    return reduce(nll_items(log_probs, target), reduction);
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction) {
@@ -332,44 +303,17 @@ Tensor multi_margin_loss(const Tensor& scores, const Indices& target, Reduction 
     if (!std::isfinite(margin))
         fail(kLoss, "margin must be finite (got " + std::to_string(margin) + ")");
     const std::size_t n = scores.shape()[0], c = scores.shape()[1];
-    const std::vector<double> v = scores.to_vector();
-    std::vector<double> items(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        const double xt = v[i * c + static_cast<std::size_t>(target[i])];
-        double s = 0;
-        for (std::size_t j = 0; j < c; ++j) {
-            if (j != static_cast<std::size_t>(target[i])) {
-                // NOTE: not std::max(0.0, h), which turns a NaN score into 0; NaN propagates,
-                // as PyTorch's clamp_min.
-                const double h = margin - xt + v[i * c + j];
-                s += h > 0 || std::isnan(h) ? h : 0.0;
-            }
-        }
-        items[i] = s / double(c);
-    }
-    // each violating j != t (margin - x_t + x_j > 0) adds 1/C to x_j and -1/C to x_t: a
-    // constant (piecewise linear loss); NOTE: a term exactly at the kink counts as not
+    // h_ij = max(0, margin - x_it + x_ij) for j != t_i (NaN propagates, as relu and PyTorch's
+    // clamp_min); the j = t_i term is masked out. d/dx_ij = 1/C for each violating j != t_i,
+    // d/dx_it = -(number violating) / C. NOTE: a term exactly at the kink counts as not
     // violating (gradient 0, as relu).
-    auto local = [](const FusedParams& fp, const Tensor& in) {
-        const std::size_t rows = in.shape()[0], cols = in.shape()[1];
-        Array d(in.dtype(), in.shape());
-        const Array& xs = in.value();
-        for (std::size_t i = 0; i < rows; ++i) {
-            const std::size_t t = static_cast<std::size_t>(fp.classes[i]);
-            const double xt = xs.at(i * cols + t), w = 1.0 / double(cols);
-            double total = 0;
-            for (std::size_t j = 0; j < cols; ++j) {
-                if (j != t && fp.margin - xt + xs.at(i * cols + j) > 0) {
-                    d.set(i * cols + j, w);
-                    total += w;
-                }
-            }
-            d.set(i * cols + t, -total);
-        }
-        return Tensor(std::move(d));
-    };
-    return fused(kMultiMarginLoss, scores, items, Shape{n}, reduction,
-                 class_params(target, n, local, margin));
+    const Tensor xt = gather(scores, 1, class_column(target));
+    Array at_target(DType::Bool, Shape{n, c});
+    for (std::size_t i = 0; i < n; ++i) {
+        at_target.set(i * c + static_cast<std::size_t>(target[i]), 1.0);
+    }
+    const Tensor h = masked_fill(relu((margin - xt) + scores), Tensor(std::move(at_target)), 0.0);
+    return reduce(sum(h, {1}) / static_cast<double>(c), reduction);
 }
 
 Tensor multi_margin_loss(const Tensor& scores, const Tensor& target, Reduction reduction,

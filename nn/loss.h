@@ -1,12 +1,16 @@
 #pragma once
-// Loss functions. Harmless composites (squared errors, hinge) are built from the engine's ops;
-// the numerically delicate ones (cross-entropies, NLL, multiclass hinge) are fused custom ops
-// with a closed-form backward, computed in double and checked against finite differences.
+// Loss functions, built from the engine's ops (squared errors, hinges, cross-entropy as
+// nll_loss(log_softmax), NLL as a gather), so the engine differentiates them to any order.
+// The binary cross-entropies are fused custom ops with a closed-form backward, computed in
+// double: their PyTorch gradients at p = 0, 1 and x = 0 are not those of a composition (see
+// nn/loss.cpp). A fused loss is kept only where bench_loss shows it faster or a composition
+// would change the result.
 //
 // Shapes are never broadcast: input and target must match exactly, and class losses take logits
 // (N, C) with N class indices in [0, C). Any mismatch throws std::invalid_argument naming the
 // loss and the shapes, e.g. "cross_entropy: batch sizes differ (got logits (4,3) and 5 targets)".
-// Fused losses give no gradient to their target; a target that requires grad is refused.
+// Fused losses give no gradient to their target; a target that requires grad is refused (class
+// targets are indices, which have none).
 
 #include <cstdint>
 #include <vector>
@@ -35,8 +39,9 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target,
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
                                         Reduction reduction = Reduction::kMean);
 
-/// Softmax cross-entropy over class indices, fused: per row logsumexp(x_i) - x_i[t_i].
-/// logits (N, C), target N indices in [0, C). d/dx_i = softmax(x_i) - onehot(t_i).
+/// Softmax cross-entropy over class indices: per row logsumexp(x_i) - x_i[t_i], composed as
+/// nll_loss(log_softmax(logits, 1), target). logits (N, C), target N indices in [0, C).
+/// d/dx_i = softmax(x_i) - onehot(t_i).
 Tensor cross_entropy(const Tensor& logits, const std::vector<std::int64_t>& target,
                      Reduction reduction = Reduction::kMean);
 /// The same with the indices in a 1-D tensor of N integral values.
@@ -44,7 +49,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target,
                      Reduction reduction = Reduction::kMean);
 
 /// Negative log-likelihood of log-probabilities (N, C) (e.g. from log_softmax): per row
-/// -logp[i, t_i]. d/dlogp_i = -onehot(t_i).
+/// -logp[i, t_i] (a gather). d/dlogp_i = -onehot(t_i).
 Tensor nll_loss(const Tensor& log_probs, const std::vector<std::int64_t>& target,
                 Reduction reduction = Reduction::kMean);
 /// The same with the indices in a 1-D tensor of N integral values.
@@ -57,7 +62,8 @@ Tensor hinge_loss(const Tensor& scores, const Tensor& target,
                   Reduction reduction = Reduction::kMean, double margin = 1.0);
 
 /// Multiclass hinge, as PyTorch's multi_margin_loss: per row
-/// sum_{j != t} max(0, margin - x_t + x_j) / C. scores (N, C), target N indices in [0, C).
+/// sum_{j != t} max(0, margin - x_t + x_j) / C (gather, relu, masked_fill, sum). scores (N, C),
+/// target N indices in [0, C).
 /// d/dx_j = 1/C for each violating j != t, d/dx_t = -(number of violating j) / C.
 Tensor multi_margin_loss(const Tensor& scores, const std::vector<std::int64_t>& target,
                          Reduction reduction = Reduction::kMean, double margin = 1.0);

@@ -208,7 +208,7 @@ TEST(LossGradcheck, CrossEntropyBehindALinearLayer) {
         {rand64({3, 4}, 41), rand64({4, 3}, 42), rand64({3}, 43)}));
 }
 
-// Double backward through the fused losses: their rules are written in ops.
+// Double backward through every loss: the fused rules are written in ops, the rest are ops.
 ::testing::AssertionResult gradgrad_ok(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                                        const std::vector<Tensor>& inputs) {
     const GradcheckResult r = gradgradcheck(f, inputs);
@@ -216,7 +216,7 @@ TEST(LossGradcheck, CrossEntropyBehindALinearLayer) {
     return ::testing::AssertionFailure() << r.message;
 }
 
-TEST(LossGradgradcheck, EveryFusedLossHasASecondDerivative) {
+TEST(LossGradgradcheck, EveryLossHasASecondDerivative) {
     const Tensor y = uniform({4, 3}, 0, 1, 41, f64);
     const std::vector<std::int64_t> t = {2, 0, 1, 1};
     for (Reduction r : kReductions) {
@@ -238,6 +238,27 @@ TEST(LossGradgradcheck, EveryFusedLossHasASecondDerivative) {
         EXPECT_TRUE(gradgrad_ok(
             [r, y](const std::vector<Tensor>& in) { return mse_loss(in[0] * in[0], y, r); },
             {rand64({4, 3}, 46)}));
+        EXPECT_TRUE(gradgrad_ok(
+            [r, y](const std::vector<Tensor>& in) {
+                return half_squared_error(in[0] * in[0], y, r);
+            },
+            {rand64({4, 3}, 47)}));
+        // hinge and multi-margin through a square, so the second derivative is not only 0;
+        // scores on a 0.3 grid keep every term off its kink.
+        const Tensor pm = t64({1, -1, 1, -1, -1, 1, 1, 1, -1, 1, -1, -1}, {4, 3});
+        const Tensor s =
+            t64({0.3, 1.2, -0.9, 0.6, 2.1, 1.5, -0.3, 0.9, 0.0, -1.2, 2.4, 0.3}, {4, 3})
+                .set_requires_grad();
+        EXPECT_TRUE(gradgrad_ok(
+            [r, pm](const std::vector<Tensor>& in) {
+                return hinge_loss(in[0] * in[0], pm, r, 1.05);
+            },
+            {s}));
+        EXPECT_TRUE(gradgrad_ok(
+            [r, t](const std::vector<Tensor>& in) {
+                return multi_margin_loss(in[0] * in[0], t, r, 1.05);
+            },
+            {s}));
     }
 }
 
