@@ -60,13 +60,18 @@ std::mt19937_64& generator_or_default(std::mt19937_64* gen, std::mt19937_64& own
 }
 }  // namespace
 
-Dropout::Dropout(double p) : Dropout(p, 0) {
+Dropout::Dropout(double p) : Dropout("Dropout", p) {}
+
+Dropout::Dropout(double p, std::uint64_t seed) : Dropout("Dropout", p, seed) {}
+
+Dropout::Dropout(const char* name, double p) : Dropout(name, p, 0) {
     const detail::SeedDraw draw = detail::next_default_draw();
     reseed_default(draw.seed);
     record_default_draw(draw);
 }
 
-Dropout::Dropout(double p, std::uint64_t seed) : Module("Dropout"), p_(checked_p(p)), gen_(seed) {}
+Dropout::Dropout(const char* name, double p, std::uint64_t seed)
+    : Module(name), p_(checked_p(p, name)), gen_(seed) {}
 
 void Dropout::reseed_default(std::uint64_t seed) { gen_.seed(seed); }
 
@@ -74,53 +79,28 @@ bool Dropout::default_state_untouched() const {
     return !drew_mask_ && Module::default_state_untouched();
 }
 
+Shape Dropout::mask_shape(const Tensor& input) const { return input.shape(); }
+
 Tensor Dropout::forward(const Tensor& input) {
-    if (!input.defined()) throw std::invalid_argument("Dropout: undefined input");
+    if (!input.defined()) throw std::invalid_argument(name() + ": undefined input");
+    const Shape shape = mask_shape(input);
     if (!is_training() || p_ == 0.0) return input;
     drew_mask_ = true;
-    return masked(input, input.shape(), p_, gen_);
+    return masked(input, shape, p_, gen_);
 }
 
 Tensor Dropout::get_extra_state() const { return detail::encode_generator(gen_); }
 
 void Dropout::set_extra_state(const Tensor& state) {
-    gen_ = detail::decode_generator(state, "Dropout::set_extra_state");
+    gen_ = detail::decode_generator(state, (name() + "::set_extra_state").c_str());
     drew_mask_ = true;  // no longer the generator its seed made
 }
 
-void Dropout::pretty_print(std::ostream& os) const { os << "Dropout(p=" << p_ << ")"; }
+void Dropout::pretty_print(std::ostream& os) const { os << name() << "(p=" << p_ << ")"; }
 
-Dropout2d::Dropout2d(double p) : Dropout2d(p, 0) {
-    const detail::SeedDraw draw = detail::next_default_draw();
-    reseed_default(draw.seed);
-    record_default_draw(draw);
+Shape Dropout2d::mask_shape(const Tensor& input) const {
+    return channel_mask_shape(input, "Dropout2d");
 }
-
-Dropout2d::Dropout2d(double p, std::uint64_t seed)
-    : Module("Dropout2d"), p_(checked_p(p, "Dropout2d")), gen_(seed) {}
-
-void Dropout2d::reseed_default(std::uint64_t seed) { gen_.seed(seed); }
-
-bool Dropout2d::default_state_untouched() const {
-    return !drew_mask_ && Module::default_state_untouched();
-}
-
-Tensor Dropout2d::forward(const Tensor& input) {
-    if (!input.defined()) throw std::invalid_argument("Dropout2d: undefined input");
-    const Shape mask_shape = channel_mask_shape(input, "Dropout2d");
-    if (!is_training() || p_ == 0.0) return input;
-    drew_mask_ = true;
-    return masked(input, mask_shape, p_, gen_);
-}
-
-Tensor Dropout2d::get_extra_state() const { return detail::encode_generator(gen_); }
-
-void Dropout2d::set_extra_state(const Tensor& state) {
-    gen_ = detail::decode_generator(state, "Dropout2d::set_extra_state");
-    drew_mask_ = true;
-}
-
-void Dropout2d::pretty_print(std::ostream& os) const { os << "Dropout2d(p=" << p_ << ")"; }
 
 namespace functional {
 

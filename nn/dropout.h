@@ -27,7 +27,7 @@ public:
 
     Tensor forward(const Tensor& input) override;
     double p() const { return p_; }
-    /// "Dropout(p=0.5)".
+    /// "Dropout(p=0.5)" (with the layer's name).
     void pretty_print(std::ostream& os) const override;
     /// The generator's state (626 float64 values with libstdc++), so a resumed run draws the same
     /// masks.
@@ -35,6 +35,12 @@ public:
     void set_extra_state(const Tensor& state) override;
 
 protected:
+    /// A dropout layer named `name` whose masks have mask_shape(input); seed from manual_seed's
+    /// stream (the first) or explicit.
+    Dropout(const char* name, double p);
+    Dropout(const char* name, double p, std::uint64_t seed);
+    /// The shape of one mask for `input`, broadcast against it (throws for a bad input).
+    virtual Shape mask_shape(const Tensor& input) const;
     /// Restarts the mask generator from `seed` (see Module::deal_default_draws).
     void reseed_default(std::uint64_t seed) override;
     /// True until the first mask is drawn.
@@ -52,26 +58,14 @@ private:
 /// NOTE: PyTorch reads a 3-D input as (N, C, L) for backward compatibility, with a warning;
 /// we read it as documented, (C, H, W).
 /// Example: nn::Dropout2d drop(0.2);   // after a Conv2d
-class Dropout2d : public Module {
+class Dropout2d : public Dropout {
 public:
     /// p in [0, 1]; the seed comes from nn::manual_seed's stream.
-    explicit Dropout2d(double p = 0.5);
-    Dropout2d(double p, std::uint64_t seed);
-    Tensor forward(const Tensor& input) override;
-    double p() const { return p_; }
-    /// "Dropout2d(p=0.5)".
-    void pretty_print(std::ostream& os) const override;
-    Tensor get_extra_state() const override;
-    void set_extra_state(const Tensor& state) override;
+    explicit Dropout2d(double p = 0.5) : Dropout("Dropout2d", p) {}
+    Dropout2d(double p, std::uint64_t seed) : Dropout("Dropout2d", p, seed) {}
 
 protected:
-    void reseed_default(std::uint64_t seed) override;
-    bool default_state_untouched() const override;
-
-private:
-    double p_;
-    std::mt19937_64 gen_;
-    bool drew_mask_ = false;
+    Shape mask_shape(const Tensor& input) const override;
 };
 
 namespace functional {
