@@ -187,7 +187,60 @@ void softmax_forward(const T* x, T* y, const AxisView& v, bool log) {
     });
 }
 
-// dx = y (g - sum(g y, axis))
+// The backward rules, once on arrays (the fast path: one pass per line, the line's sum in
+// double, lines split as the forward's) and once in ops (create_graph: differentiable again).
+//   softmax:     dx = y (g - sum(g y, axis))
+//   log_softmax: dx = g - e^y sum(g, axis)       (softmax(x) = e^y)
+template <class T>
+void softmax_backward_line(const T* g, const T* y, T* dx, std::size_t n, std::size_t stride,
+                           bool log) {
+    double s = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+        const std::size_t k = j * stride;
+        s += log ? double(g[k]) : double(g[k]) * double(y[k]);
+    }
+    const T st = static_cast<T>(s);
+    for (std::size_t j = 0; j < n; ++j) {
+        const std::size_t k = j * stride;
+        dx[k] = log ? g[k] - std::exp(y[k]) * st : y[k] * (g[k] - st);
+    }
+}
+
+Grads softmax_family_fast(const Node& self, const Array& grad, bool log) {
+    const AxisView v = axis_view(self.op(), grad.shape(), self.params<int>());
+    Array dx = Array::empty(grad.dtype(), grad.shape());
+    dispatch(grad.dtype(), [&](auto t) {
+        using T = decltype(t);
+        const T* g = grad.data<T>();
+        const T* y = self.value().data<T>();
+        T* d = dx.data<T>();
+        kernels::for_lines(v.outer, v.n, v.inner,
+                           [&](std::size_t o, std::size_t i0, std::size_t i1) {
+                               for (std::size_t i = i0; i < i1; ++i) {
+                                   const std::size_t at = o * v.n * v.inner + i;
+                                   softmax_backward_line(g + at, y + at, d + at, v.n, v.inner, log);
+                               }
+                           });
+    });
+    return Grads(std::move(dx));
+}
+Grads softmax_fast(const Node& self, const Array& grad) {
+    return softmax_family_fast(self, grad, /*log=*/false);
+}
+Grads log_softmax_fast(const Node& self, const Array& grad) {
+    return softmax_family_fast(self, grad, /*log=*/true);
+}
+
+// Replay (autograd/capture.h): the forward into the node's value.
+template <bool Log>
+void softmax_family_into(const Node& self, Array& out) {
+    const AxisView v = axis_view(self.op(), out.shape(), self.params<int>());
+    dispatch(out.dtype(), [&](auto t) {
+        using T = decltype(t);
+        softmax_forward(self.input(0).data<T>(), out.data<T>(), v, Log);
+    });
+}
+
 TensorGrads softmax_rule(const OpContext& ctx, const Tensor& grad) {
     const int axis = ctx.params<int>();
     const Tensor& y = ctx.output();
@@ -197,11 +250,12 @@ const OpDef kSoftmax = [] {
     OpDef d{};
     d.name = "softmax";
     d.backward = &softmax_rule;
+    d.backward_fast = &softmax_fast;
+    d.forward_into = &softmax_family_into<false>;
     d.saves = 0;  // reads its output only
     return d;
 }();
 
-// dx = g - softmax(x) sum(g, axis), with softmax(x) = e^y
 TensorGrads log_softmax_rule(const OpContext& ctx, const Tensor& grad) {
     const int axis = ctx.params<int>();
     return TensorGrads(grad - exp(ctx.output()) * sum(grad, {axis}, /*keepdims=*/true));
@@ -210,6 +264,8 @@ const OpDef kLogSoftmax = [] {
     OpDef d{};
     d.name = "log_softmax";
     d.backward = &log_softmax_rule;
+    d.backward_fast = &log_softmax_fast;
+    d.forward_into = &softmax_family_into<true>;
     d.saves = 0;
     return d;
 }();

@@ -9,6 +9,7 @@
 #include <limits>
 #include <utility>
 
+#include "autograd/functional.h"
 #include "tests/support/check.h"
 
 namespace xgrad {
@@ -472,6 +473,24 @@ TEST(Softmax, IsStableForLogitsOf1e4) {
 TEST(Softmax, GradcheckAtLogitsNear1e4) {
     Tensor x = f64s({1e4, 1e4 + 0.5, 1e4 - 0.3, -1e4, -1e4 + 1, -1e4 - 0.7}, {2, 3}, true);
     EXPECT_TRUE(grad_ok([](const V& v) { return softmax(v[0], -1); }, {x}));
+}
+
+// The fast backward (a loop per line) and the recorded rule (ops, under create_graph) of
+// softmax and log_softmax are two writings of one derivative: they agree along every axis.
+TEST(Softmax, FastBackwardEqualsTheRecordedRuleAlongEveryAxis) {
+    for (int axis : {0, 1, 2, -1}) {
+        for (bool log : {false, true}) {
+            const Tensor x = rand64({3, 4, 5}, 60 + static_cast<std::uint64_t>(axis + 2));
+            const Tensor y = log ? log_softmax(x, axis) : softmax(x, axis);
+            const Tensor seed = rand64({3, 4, 5}, 70).detach();
+            const Tensor fast = grad({y}, {x}, {seed}, true, /*create_graph=*/false)[0];
+            const Tensor rule = grad({y}, {x}, {seed}, true, /*create_graph=*/true)[0];
+            const std::vector<double> a = fast.to_vector(), b = rule.to_vector();
+            for (std::size_t i = 0; i < a.size(); ++i) {
+                EXPECT_NEAR(a[i], b[i], 1e-15) << "axis " << axis << " log " << log << " " << i;
+            }
+        }
+    }
 }
 
 TEST(LogSoftmax, ValuesOfOneRow) {
