@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -186,6 +187,70 @@ public:
         }
     }
 
+    // ---- The scalar path: one float64 element per value, no Arrays ----
+    // A node whose op has scalar kernels (OpDef::scalar_backward, element-wise ops) and whose
+    // output and inputs are each one float64: its rule runs on doubles read from the values'
+    // inline bytes and its input gradients go straight into the inputs' inline gradient
+    // bytes. The same expressions as the fused fast path (op.h: both call Op::d on doubles),
+    // so the same bits; it skips the GradList, the Arrays, the dtype and shape fitting.
+    static bool f64_one(const Node* n) {
+        const Array& v = n->value_;
+        return v.dtype() == DType::Float64 && v.numel() == 1;
+    }
+    static bool scalar_step_ok(const Node& n) {
+        if (n.op_->scalar_backward == nullptr || (n.n_inputs_ != 1 && n.n_inputs_ != 2) ||
+            (n.flags_ & Node::kGradNode) || !f64_one(&n)) {
+            return false;
+        }
+        for (std::uint32_t i = 0; i < n.n_inputs_; ++i) {
+            if (!f64_one(n.inline_inputs_[i])) return false;
+        }
+        return true;
+    }
+    static double first(const Array& a) { return detail::first_element<double>(a); }
+    // Adds g into a one-float64 node's gradient (the caller holds a leaf's lock). A gradient
+    // holding a graph (an earlier create_graph backward) takes the general route.
+    static void add_scalar(Node* in, double g) {
+        if (!in->has_grad_) {
+            std::memcpy(in->grad_.inline_, &g, sizeof g);
+            in->has_grad_ = true;
+        } else if (!(in->flags_ & Node::kGradNode)) {
+            double sum;
+            std::memcpy(&sum, in->grad_.inline_, sizeof sum);
+            sum += g;
+            std::memcpy(in->grad_.inline_, &sum, sizeof sum);
+        } else {
+            in->accumulate(detail::one_element_array<double>(in->value_.shape(), g));
+        }
+    }
+    // n's rule on doubles; g = dL/dn. The inputs' gradients are delivered as deliver() would.
+    template <class LeafLockT>
+    static void scalar_step(Node* n, double g) {
+        Node* const* inputs = n->inputs();
+        const std::uint32_t k = n->n_inputs_;
+        double in[2] = {first(inputs[0]->value_), k == 2 ? first(inputs[1]->value_) : 0.0};
+        double gin[2] = {0.0, 0.0};
+        const double c = k == 1 ? n->params<double>() : 0.0;
+        n->op_->scalar_backward(g, in, first(n->value_), c, gin);
+        for (std::uint32_t i = 0; i < k; ++i) {
+            Node* x = inputs[i];
+            if (!x->requires_grad()) continue;
+            if (x->is_leaf()) {
+                LeafLockT lock(x);
+                add_scalar(x, gin[i]);
+            } else {
+                add_scalar(x, gin[i]);
+            }
+        }
+    }
+    // The gradient a one-float64 node holds, taken (kept when retained).
+    static double take_scalar(Node* n) {
+        double g;
+        std::memcpy(&g, n->grad_.inline_, sizeof g);
+        if (!n->retains_grad()) n->has_grad_ = false;  // inline: nothing to free
+        return g;
+    }
+
     // Where a captured gradient goes (grad()): index of `n` among the inputs, or -1.
     struct Capture {
         std::vector<std::pair<const Node*, std::size_t>> sorted;  // node -> input index
@@ -317,11 +382,24 @@ public:
             ready.nodes.push_back(root);
         }
         // Pass 2: process a node once all its consumers have passed their gradients on (Kahn's
-        // order, a reverse topological order); each node once.
+        // order, a reverse topological order); each node once. Without observers and capture,
+        // one-float64 nodes take the scalar path.
+        [[maybe_unused]] const bool plain = observers == nullptr && capture == nullptr;
         while (!ready.nodes.empty()) {
             Node* n = ready.nodes.back();
             const bool seeded = root_seeded && n == roots[0];
-            if (seeded || n->has_grad_) {
+            bool scalar = false;
+            if constexpr (!M::kGraph) {
+                scalar = plain && (seeded || n->has_grad_) && scalar_step_ok(*n);
+            }
+            if (scalar) {
+                if constexpr (!M::kGraph) {
+                    check_versions(*n);
+                    const double g = seeded ? first(root_seed) : take_scalar(n);
+                    root_seeded = root_seeded && !seeded;
+                    scalar_step<LeafLockT>(n, g);
+                }
+            } else if (seeded || n->has_grad_) {
                 check_versions(*n);
                 G g = seeded ? std::move(root_seed) : M::take(n);
                 root_seeded = root_seeded && !seeded;

@@ -339,6 +339,24 @@ inline constexpr OpDef kBinaryDef = binary_def<Op>();
 
 }  // namespace detail
 
+namespace detail {
+/// A one-element array of `shape` holding v, built in place (no kernel, no zero fill): the
+/// scalar graphs' forward path. The same expression as the kernel's, so the same bits.
+template <class T>
+Array one_element_array(const Shape& shape, T v) {
+    Storage s;
+    s.heap_ = nullptr;
+    std::memcpy(s.inline_, &v, sizeof(T));
+    return Array::adopt(dtype_of<T>, Shape(shape), s);
+}
+template <class T>
+T first_element(const Array& a) {
+    T v;
+    std::memcpy(&v, a.raw(), sizeof(T));
+    return v;
+}
+}  // namespace detail
+
 /// y = Op::f(x, c) element-wise, recorded with the rule Op::d.
 template <class Op>
 Tensor unary_op(const Tensor& a, double c = 0) {
@@ -347,6 +365,10 @@ Tensor unary_op(const Tensor& a, double c = 0) {
     Array y = dispatch(Op::name, x.dtype(), [&](auto t) {
         using T = decltype(t);
         const T ct = static_cast<T>(c);
+        if (x.numel() == 1) {
+            return detail::one_element_array<T>(
+                x.shape(), static_cast<T>(Op::f(detail::first_element<T>(x), ct)));
+        }
         return kernels::map<T>(
             x.shape(), [ct](T v) { return static_cast<T>(Op::f(v, ct)); }, x);
     });
@@ -364,7 +386,13 @@ Tensor binary_op(const Tensor& a, const Tensor& b) {
     Array z = dispatch(Op::name, x.dtype(), [&](auto t) {
         using T = decltype(t);
         auto f = [](T u, T v) { return static_cast<T>(Op::f(u, v)); };
-        if (x.shape() == y.shape()) return kernels::map<T>(x.shape(), f, x, y);
+        if (x.shape() == y.shape()) {
+            if (x.numel() == 1) {
+                return detail::one_element_array<T>(
+                    x.shape(), f(detail::first_element<T>(x), detail::first_element<T>(y)));
+            }
+            return kernels::map<T>(x.shape(), f, x, y);
+        }
         return kernels::map<T>(broadcast_shapes(Op::name, x.shape(), y.shape()), f, x, y);
     });
     return record(detail::kBinaryDef<Op>, std::move(z), {&a, &b});

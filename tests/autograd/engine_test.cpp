@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -105,6 +106,28 @@ TEST(Engine, SeedOfOutputShapeWeightsTheGradient) {
     Tensor y = x * x;
     y.backward(tensor({1, 0, -1}, f64));
     EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{2, 0, -6}));
+}
+
+// One-float64 nodes take the engine's scalar path unless an observer is registered; both must
+// give the same bits, through junctions, retained gradients, scalar operands, a (1,)-shaped
+// value and a vector leaf whose sum joins the scalars.
+TEST(Engine, ScalarPathGivesTheArrayPathsBits) {
+    struct Quiet : GraphObserver {};
+    auto run = [](bool observed) {
+        Tensor a = scalar(0.7, f64, true), b = scalar(-1.3, f64, true);
+        Tensor v = tensor({0.5, -2.0, 3.0}, f64, true), one = tensor({1.5}, f64, true);
+        Quiet quiet;
+        std::optional<ObserverGuard> guard;
+        if (observed) guard.emplace(quiet);
+        Tensor h = tanh(a * b + 0.25);
+        h.retain_grad();
+        Tensor y = sigmoid(h * a - b / 3.0) + exp(h) * sum(v * v) + square(h - 2.0 * b);
+        Tensor z = y * one + a;  // shape (1,): the array path again
+        z.backward();
+        return std::vector<double>{a.grad().item(), b.grad().item(), h.grad().item(),
+                                   one.grad().item(), v.grad().to_vector()[1]};
+    };
+    EXPECT_EQ(run(false), run(true));
 }
 
 TEST(Engine, MillionNodeChainBackwardAndDestroy) {
