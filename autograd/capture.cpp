@@ -158,23 +158,28 @@ Capture::Capture(Fn fn, std::vector<Tensor> inputs)
     };
     t->forward.reserve(order_.size());
     for (const Node* n : order_) t->forward.push_back(step_of(n));
-    // The engine's order (engine.cpp, Engine::walk): count each node's consumers, then process
-    // a node once all have passed on; the ready nodes form a stack, inputs pushed in order.
-    std::unordered_map<const Node*, std::uint32_t> deps;
-    for (const Node* n : order_) {
-        for (std::size_t i = 0; i < n->num_inputs(); ++i) {
-            if (!n->inputs()[i]->is_leaf()) ++deps[n->inputs()[i]];
-        }
-    }
-    std::vector<const Node*> ready{root};
+    // The engine's order (engine.cpp, Engine::walk): the deepest discovered node first (by
+    // Node::level_), ties to the latest discovered; a node's inputs are discovered, in order,
+    // when it is processed. The same keys, so the same sequence.
+    std::unordered_map<const Node*, bool> discovered{{root, true}};
+    std::vector<std::pair<std::uint64_t, const Node*>> heap{
+        {std::uint64_t{root->level_} << 32, root}};
+    std::uint32_t seq = 1;
+    const auto before = [](const std::pair<std::uint64_t, const Node*>& a,
+                           const std::pair<std::uint64_t, const Node*>& b) {
+        return a.first < b.first;
+    };
     t->backward.reserve(order_.size());
-    while (!ready.empty()) {
-        const Node* n = ready.back();
-        ready.pop_back();
+    while (!heap.empty()) {
+        std::pop_heap(heap.begin(), heap.end(), before);
+        const Node* n = heap.back().second;
+        heap.pop_back();
         t->backward.push_back(step_of(n));
         for (std::size_t i = 0; i < n->num_inputs(); ++i) {
             const Node* in = n->inputs()[i];
-            if (!in->is_leaf() && --deps[in] == 0) ready.push_back(in);
+            if (in->is_leaf() || !discovered.emplace(in, true).second) continue;
+            heap.emplace_back((std::uint64_t{in->level_} << 32) | seq++, in);
+            std::push_heap(heap.begin(), heap.end(), before);
         }
     }
     tape_ = t.release();

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "autograd/grad_mode.h"
@@ -21,48 +22,70 @@ namespace xgrad {
 
 namespace {
 
-// Every backward gets a fresh epoch, so "visited" is `mark_ == epoch` and the walk needs no
+// Every backward gets a fresh epoch, so "discovered" is `mark_ == epoch` and the walk needs no
 // hash set and no clearing pass. Unique across threads: two threads' walks never collide on an
 // epoch (they may not share non-leaf nodes; leaves are never marked).
 std::atomic<std::uint64_t> g_epoch{0};
 
-// The walk's stack, reused across backward calls on a thread: a backward through a small graph
+// A discovered node waiting to be processed, by its key: its level (Node::level_) in the high
+// half, the order of discovery in the low half.
+struct Ready {
+    std::uint64_t key;
+    Node* node;
+};
+// Max-heap order: the deepest level first; within a level, the latest discovered first.
+struct Before {
+    bool operator()(const Ready& a, const Ready& b) const { return a.key < b.key; }
+};
+
+// The walk's heap, reused across backward calls on a thread: a backward through a small graph
 // would otherwise spend more on growing a vector than on the graph. A nested backward (a custom
 // op's backward that itself calls backward) gets a fresh one. Memory beyond kKeep entries is
 // given back after each walk.
 struct WalkBuffer {
-    std::vector<Node*> nodes;
+    std::vector<Ready> nodes;
     bool busy = false;
 };
 thread_local WalkBuffer t_walk;
 constexpr std::size_t kKeep = 1 << 16;
 
-// The nodes ready to be processed (every consumer in this graph has passed its gradient on),
-// each with a reference owned by the walk: without retain_graph, a processed node drops its
-// edges, and the edge to an input that becomes ready is handed over to this stack instead.
-// On an exception the remaining references are dropped here; nodes the user does not hold are
-// then freed one at a time (Node::release is iterative).
-class ReadyStack {
+// The discovered nodes not yet processed, each with a reference owned by the walk: without
+// retain_graph, a processed node drops its edges, and the edge through which an input was
+// discovered is handed over to this heap instead. On an exception the remaining references are
+// dropped here; nodes the user does not hold are then freed one at a time (Node::release is
+// iterative).
+class ReadyHeap {
 public:
-    ReadyStack()
-        : buffer_(t_walk.busy ? nullptr : &t_walk), nodes(buffer_ ? buffer_->nodes : own_) {
+    ReadyHeap() : buffer_(t_walk.busy ? nullptr : &t_walk), nodes(buffer_ ? buffer_->nodes : own_) {
         if (buffer_) buffer_->busy = true;
     }
-    ~ReadyStack() {
-        for (Node* n : nodes) Node::release(n);
+    ~ReadyHeap() {
+        for (const Ready& r : nodes) Node::release(r.node);
         nodes.clear();
-        if (nodes.capacity() > kKeep) std::vector<Node*>().swap(nodes);
+        if (nodes.capacity() > kKeep) std::vector<Ready>().swap(nodes);
         if (buffer_) buffer_->busy = false;
     }
-    ReadyStack(const ReadyStack&) = delete;
-    ReadyStack& operator=(const ReadyStack&) = delete;
+    ReadyHeap(const ReadyHeap&) = delete;
+    ReadyHeap& operator=(const ReadyHeap&) = delete;
+    /// Adds n (its reference now owned here); the caller reserved room, so this cannot throw.
+    void push(Node* n, std::uint32_t level) {
+        nodes.push_back({(std::uint64_t{level} << 32) | seq_++, n});
+        // A chain's heap holds one node at a time: no sifting then.
+        if (nodes.size() > 1) std::push_heap(nodes.begin(), nodes.end(), Before{});
+    }
+    Node* top() const { return nodes.front().node; }
+    void pop() {
+        if (nodes.size() > 1) std::pop_heap(nodes.begin(), nodes.end(), Before{});
+        nodes.pop_back();
+    }
 
 private:
     WalkBuffer* buffer_;
-    std::vector<Node*> own_;
+    std::vector<Ready> own_;
+    std::uint32_t seq_ = 0;  // discoveries so far: a walk has fewer than 2^32 nodes
 
 public:
-    std::vector<Node*>& nodes;
+    std::vector<Ready>& nodes;
 };
 
 [[noreturn]] void released_error(const Node* n) {
@@ -292,6 +315,43 @@ public:
         }
     }
 
+    // Before n's rule delivers into its inputs: an input not yet discovered in this walk must
+    // still have its graph, and a gradient it retained from an earlier backward is replaced,
+    // not added to (no gradient of this walk can have reached it yet).
+    static void discover(const Node* n, std::uint64_t epoch) {
+        Node* const* inputs = n->inputs();
+        for (std::uint32_t i = 0; i < n->n_inputs_; ++i) {
+            Node* in = inputs[i];
+            if (in->is_leaf() || in->mark_ == epoch) continue;
+            if (in->released()) released_error(in);
+            in->clear_grad();
+        }
+    }
+
+    // Edges into each grad-requiring leaf from the non-leaf nodes reachable from the roots
+    // (what on_leaf_ready counts down); depth-first with a visited set, for observers only.
+    static void count_leaf_edges(Node* const* roots, std::size_t n_roots,
+                                 std::unordered_map<Node*, std::uint32_t>& leaf_deps) {
+        std::unordered_set<const Node*> seen;
+        std::vector<const Node*> stack;
+        for (std::size_t r = 0; r < n_roots; ++r) {
+            if (!roots[r]->is_leaf() && seen.insert(roots[r]).second) stack.push_back(roots[r]);
+        }
+        while (!stack.empty()) {
+            const Node* n = stack.back();
+            stack.pop_back();
+            Node* const* inputs = n->inputs();
+            for (std::uint32_t i = 0; i < n->n_inputs_; ++i) {
+                Node* in = inputs[i];
+                if (in->is_leaf()) {
+                    if (in->requires_grad()) ++leaf_deps[in];
+                } else if (seen.insert(in).second) {
+                    stack.push_back(in);
+                }
+            }
+        }
+    }
+
     // The walk. `roots` and `seeds` (checked by the caller) have n entries.
     template <class M, class LeafLockT>
     static void walk(Node* const* roots, typename M::G* seeds, std::size_t n_roots,
@@ -302,46 +362,23 @@ public:
         ObserverList* const observers = ObserverList::current();
         const std::uint64_t epoch = g_epoch.fetch_add(1, std::memory_order_relaxed) + 1;
 
-        // Pass 1: count each non-leaf node's consumers within this graph (deps_), visiting every
-        // node once (mark_ == epoch). A depth-first stack of nodes still to expand: for a chain
-        // it stays a few entries deep, so the walk costs memory in the graph's width.
-        ReadyStack ready;
-        std::vector<Node*>& stack = ready.nodes;  // empty again when pass 1 ends: reused below
-        // Leaves' pending contributions, only when an observer asks for leaf events.
+        // One pass, no dependency count: a node's level (Node::level_) exceeds its inputs', so
+        // taking the deepest discovered node first processes every node after all of its
+        // consumers in this graph (each has a higher level and, being reachable, a discovered
+        // ancestor of higher level still ahead of it). Each node is touched once, when
+        // processed; its inputs are discovered then.
+        ReadyHeap ready;
+        // Leaves' pending contributions, only when an observer asks for leaf events (a counting
+        // pass of their own).
         std::unordered_map<Node*, std::uint32_t> leaf_deps;
         const bool leaf_events = observers != nullptr && observers->wants_leaf_events();
+        if (leaf_events) count_leaf_edges(roots, n_roots, leaf_deps);
         for (std::size_t r = 0; r < n_roots; ++r) {
             Node* root = roots[r];
             if (root->is_leaf() || root->mark_ == epoch) continue;
             if (root->released()) released_error(root);
             root->mark_ = epoch;
-            root->deps_ = 0;
             root->clear_grad();
-            stack.push_back(root);
-        }
-        while (!stack.empty()) {
-            Node* n = stack.back();
-            stack.pop_back();
-            Node* const* inputs = n->inputs();
-            for (std::uint32_t i = 0; i < n->n_inputs_; ++i) {
-                Node* in = inputs[i];
-                if (in->is_leaf()) {
-                    if (leaf_events && in->requires_grad()) ++leaf_deps[in];
-                    continue;
-                }
-                if (in->mark_ != epoch) {
-                    if (in->released()) {
-                        stack.clear();  // holds no references yet
-                        released_error(in);
-                    }
-                    in->mark_ = epoch;
-                    in->deps_ = 0;
-                    // A retained gradient from an earlier backward is replaced, not added to.
-                    in->clear_grad();
-                    stack.push_back(in);
-                }
-                ++in->deps_;
-            }
         }
 
         if (observers != nullptr) {
@@ -374,19 +411,19 @@ public:
         ready.nodes.reserve(n_roots);
         for (std::size_t r = 0; r < n_roots; ++r) {
             Node* root = roots[r];
-            if (root->is_leaf() || root->deps_ != 0) continue;
-            if (std::find(ready.nodes.begin(), ready.nodes.end(), root) != ready.nodes.end()) {
+            if (root->is_leaf() || std::any_of(ready.nodes.begin(), ready.nodes.end(),
+                                               [root](const Ready& e) { return e.node == root; })) {
                 continue;  // the same root twice: its seeds were added above
             }
             root->retain();  // every entry of `ready` owns a reference
-            ready.nodes.push_back(root);
+            ready.push(root, root->level_);
         }
-        // Pass 2: process a node once all its consumers have passed their gradients on (Kahn's
-        // order, a reverse topological order); each node once. Without observers and capture,
+        // Process the deepest discovered node, each node once. Without observers and capture,
         // one-float64 nodes take the scalar path.
         [[maybe_unused]] const bool plain = observers == nullptr && capture == nullptr;
         while (!ready.nodes.empty()) {
-            Node* n = ready.nodes.back();
+            Node* n = ready.top();
+            discover(n, epoch);
             const bool seeded = root_seeded && n == roots[0];
             bool scalar = false;
             if constexpr (!M::kGraph) {
@@ -436,7 +473,7 @@ public:
                 }
             }
             ready.nodes.reserve(ready.nodes.size() + n->n_inputs_);  // no throw past this point
-            ready.nodes.pop_back();  // n's reference is now ours to drop, below
+            ready.pop();  // n's reference is now ours to drop, below
             Node* const* inputs = n->inputs();
             for (std::uint32_t i = 0; i < n->n_inputs_; ++i) {
                 Node* in = inputs[i];
@@ -444,13 +481,13 @@ public:
                     auto it = leaf_deps.find(in);
                     if (it != leaf_deps.end() && --it->second == 0) observers->leaf_ready(in);
                 }
-                const bool now_ready = !in->is_leaf() && --in->deps_ == 0;
-                if (now_ready) {
-                    // Without retain_graph, n's edge becomes the stack's reference.
+                if (!in->is_leaf() && in->mark_ != epoch) {
+                    in->mark_ = epoch;
+                    // Without retain_graph, n's edge becomes the heap's reference.
                     if (retain_graph) in->retain();
-                    ready.nodes.push_back(in);
+                    ready.push(in, in->level_);
                 } else if (!retain_graph) {
-                    Node::release(in);  // a pending input is still held by a consumer to come
+                    Node::release(in);  // a discovered input is held by the heap already
                 }
             }
             if (!retain_graph) {

@@ -230,9 +230,11 @@ private:
     // grad_ holds data (accumulated, or accumulating during backward). A byte of its own: it is
     // written under lock_ for a shared leaf while other threads read flags_ (requires_grad).
     bool has_grad_ = false;
-    std::uint32_t deps_ = 0;                 // during backward: consumers yet to pass theirs on
+    // 1 + the deepest input's level (leaves: 0), set when recorded: every consumer's level is
+    // higher, so the backward processes the deepest discovered node first (engine.cpp).
+    std::uint32_t level_ = 0;
     std::atomic<std::uint32_t> version_{0};  // leaves: in-place changes so far
-    std::uint64_t mark_ = 0;                 // epoch of the last backward that visited this node
+    std::uint64_t mark_ = 0;                 // epoch of the last backward that discovered it
     const OpDef* op_;
     Array value_;
     Storage grad_;  // interpreted with value_'s dtype and shape, or a Node* with kGradNode

@@ -1,5 +1,6 @@
 #include "autograd/tensor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <ostream>
@@ -284,11 +285,14 @@ Node* record_node(const OpDef& def, Array&& value, const Tensor* const* inputs, 
     Node** slots = node->inline_inputs_;
     if (n > 2) slots = node->heap_inputs_ = static_cast<Node**>(heap);
     std::uint32_t* versions = node->saved_versions();
+    std::uint32_t level = 0;
     for (std::size_t i = 0; i < n; ++i) {
         slots[i] = inputs[i]->node();
         slots[i]->retain();
         versions[i] = slots[i]->version();
+        level = std::max(level, slots[i]->level_);
     }
+    node->level_ = level + 1;
     out = Tensor::adopt(node);
     return node;
 }

@@ -39,6 +39,39 @@ TEST(Engine, DiamondGraphVisitsSharedNodeOnce) {
     EXPECT_DOUBLE_EQ(x.grad().item(), 3.0 * 120.0);
 }
 
+// The walk takes the deepest discovered node first (levels, no consumer count): a node shared
+// by a long and a short branch runs once, after both, and a root that is also an input of
+// another root gets both its seed and the other root's gradient before it runs.
+TEST(Engine, SharedNodeRunsOnceAfterAShortAndALongBranch) {
+    std::atomic<int> calls{0};
+    Tensor x = scalar(0.5, f64, true);
+    Tensor h = custom_op(
+        "counted", {x}, [](const std::vector<Tensor>& in) { return in[0] * 2.0; },
+        [&calls](const std::vector<Tensor>&, const Tensor&, const Tensor& g) {
+            ++calls;
+            return std::vector<Tensor>{g * 2.0};
+        });
+    Tensor deep = h;
+    for (int i = 0; i < 50; ++i) deep = deep * 1.0 + 0.0;
+    Tensor y = deep + h * 3.0;  // dy/dh = 1 + 3
+    y.backward();
+    EXPECT_EQ(calls.load(), 1);
+    EXPECT_EQ(x.grad().item(), 8.0);
+
+    x.zero_grad();
+    calls = 0;
+    Tensor h2 = custom_op(
+        "counted", {x}, [](const std::vector<Tensor>& in) { return in[0] * 2.0; },
+        [&calls](const std::vector<Tensor>&, const Tensor&, const Tensor& g) {
+            ++calls;
+            return std::vector<Tensor>{g * 2.0};
+        });
+    Tensor z = square(h2);  // roots z and h2: dz/dx + dh2/dx = 2 h2 * 2 + 2 = 6
+    std::vector<Tensor> g = grad({z, h2}, {x});
+    EXPECT_EQ(calls.load(), 1);
+    EXPECT_EQ(g[0].item(), 6.0);
+}
+
 TEST(Engine, RepeatedBackwardAccumulatesUntilZeroGrad) {
     Tensor x = scalar(1.5, f64, true);
     (x * 2.0).backward();
