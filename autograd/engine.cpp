@@ -199,15 +199,16 @@ public:
         const std::uint32_t* saved = n.saved_versions();
         for (std::uint32_t i = 0; i < n.n_inputs_; ++i) {
             if (i < 32 && !(saves & (1u << i))) continue;
-            const std::uint32_t now = in[i]->version();
-            if (now != saved[i]) {
-                throw std::logic_error(std::string(n.op()) + ": input " + std::to_string(i) +
-                                       " was modified in place after it was saved (version " +
-                                       std::to_string(now) + ", saved at version " +
-                                       std::to_string(saved[i]) +
-                                       "); compute the graph again after changing it");
-            }
+            if (in[i]->version() != saved[i]) version_error(n, i);
         }
+    }
+    [[noreturn, gnu::cold, gnu::noinline]] static void version_error(const Node& n,
+                                                                     std::uint32_t i) {
+        throw std::logic_error(std::string(n.op()) + ": input " + std::to_string(i) +
+                               " was modified in place after it was saved (version " +
+                               std::to_string(n.inputs()[i]->version()) + ", saved at version " +
+                               std::to_string(n.saved_versions()[i]) +
+                               "); compute the graph again after changing it");
     }
 
     // ---- The scalar path: one float64 element per value, no Arrays ----
@@ -324,7 +325,7 @@ public:
             Node* in = inputs[i];
             if (in->is_leaf() || in->mark_ == epoch) continue;
             if (in->released()) released_error(in);
-            in->clear_grad();
+            if (in->has_grad_) in->clear_grad();
         }
     }
 
@@ -472,7 +473,10 @@ public:
                                           in->is_leaf() ? capture : nullptr, captured);
                 }
             }
-            ready.nodes.reserve(ready.nodes.size() + n->n_inputs_);  // no throw past this point
+            // No throw past this point.
+            if (ready.nodes.capacity() - ready.nodes.size() < n->n_inputs_) {
+                ready.nodes.reserve(ready.nodes.size() + n->n_inputs_);
+            }
             ready.pop();  // n's reference is now ours to drop, below
             Node* const* inputs = n->inputs();
             for (std::uint32_t i = 0; i < n->n_inputs_; ++i) {

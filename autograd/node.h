@@ -8,6 +8,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -58,6 +59,8 @@ Node* record_node(const OpDef& def, Array&& value, const Tensor* const* inputs, 
 /// A constant leaf holding a gradient computed without create_graph (so that differentiating it
 /// again says so instead of "does not require grad").
 Tensor from_backward(Array value);
+Tensor record_scalar(const OpDef& def, const Shape& shape, double v, const Tensor& a,
+                     const Tensor* b, double c);
 }  // namespace detail
 
 /// An op, once: its name, its backward rule, and what the debugging tools read. One static
@@ -162,7 +165,16 @@ public:
     /// A leaf node with refcount 1.
     static Node* make_leaf(Array value, bool requires_grad);
     /// Drops one reference; destroys nodes that reach zero without recursion.
-    static void release(Node* node);
+    static void release(Node* node) {
+        if (node == nullptr) return;
+        // The backward's common case, inline: the last reference to a node whose edges are
+        // already gone (see drop_ref in tensor.cpp for why the acquire load suffices).
+        if (node->n_inputs_ == 0 && node->refs_.load(std::memory_order_acquire) == 1) {
+            delete node;
+            return;
+        }
+        release_slow(node);
+    }
     void retain() { refs_.fetch_add(1, std::memory_order_relaxed); }
     bool unique() const { return refs_.load(std::memory_order_acquire) == 1; }
 
@@ -193,9 +205,12 @@ private:
     friend Node* detail::record_node(const OpDef&, Array&&, const Tensor* const*, std::size_t,
                                      Tensor&);
     friend Tensor detail::from_backward(Array value);
+    friend Tensor detail::record_scalar(const OpDef&, const Shape&, double, const Tensor&,
+                                        const Tensor*, double);
     Node(const OpDef* op, std::uint8_t flags, Array&& value)
         : flags_(flags), op_(op), value_(std::move(value)), inline_inputs_{nullptr, nullptr} {}
     ~Node();
+    static void release_slow(Node* node);
     const void* heap_params() const {
         void* h;
         std::memcpy(&h, params_, sizeof(h));
@@ -248,8 +263,10 @@ private:
 
 /// A leaf's gradient lock (a spin lock with yield): held while the engine adds into the leaf's
 /// gradient, by GradRef, grad() and zero_grad().
-void lock_node(Node* n);
-void unlock_node(Node* n);
+inline void lock_node(Node* n) {
+    while (n->lock_.exchange(1, std::memory_order_acquire) != 0) std::this_thread::yield();
+}
+inline void unlock_node(Node* n) { n->lock_.store(0, std::memory_order_release); }
 
 /// Runs backward from `roots` with `seeds` (checked by the caller). See autograd/engine.cpp.
 struct BackwardCall {

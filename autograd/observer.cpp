@@ -10,17 +10,23 @@ namespace {
 thread_local ObserverList t_observers;
 }
 
+std::atomic<int> ObserverList::g_threads_observed_{0};
+
 ObserverGuard::ObserverGuard(GraphObserver& observer) : observer_(&observer) {
-    t_observers.list.push_back(observer_);
+    auto& l = t_observers.list;
+    l.push_back(observer_);
+    if (l.size() == 1) ObserverList::g_threads_observed_.fetch_add(1, std::memory_order_relaxed);
 }
 
 ObserverGuard::~ObserverGuard() {
     auto& l = t_observers.list;
     auto it = std::find(l.rbegin(), l.rend(), observer_);
-    if (it != l.rend()) l.erase(std::next(it).base());
+    if (it == l.rend()) return;
+    l.erase(std::next(it).base());
+    if (l.empty()) ObserverList::g_threads_observed_.fetch_sub(1, std::memory_order_relaxed);
 }
 
-ObserverList* ObserverList::current() { return t_observers.list.empty() ? nullptr : &t_observers; }
+ObserverList* ObserverList::lookup() { return t_observers.list.empty() ? nullptr : &t_observers; }
 
 bool ObserverList::wants_leaf_events() const {
     for (GraphObserver* o : list) {

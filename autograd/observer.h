@@ -5,6 +5,7 @@
 // them. With nothing registered, an op pays one thread-local test and a backward another.
 
 #include <cstddef>
+#include <atomic>
 #include <vector>
 
 #include "autograd/tensor.h"
@@ -66,8 +67,11 @@ private:
 /// Internal: this thread's registered observers, as the engine and `record` call them.
 class ObserverList {
 public:
-    /// This thread's list, or null when nothing is registered.
-    static ObserverList* current();
+    /// This thread's list, or null when nothing is registered. Inline and cheap when no thread
+    /// has an observer (a load of one global count): every op and every backward step asks.
+    static ObserverList* current() {
+        return g_threads_observed_.load(std::memory_order_relaxed) == 0 ? nullptr : lookup();
+    }
     bool wants_leaf_events() const;
     void forward(const OpDef& op, const Array& value, const Tensor* const* inputs, std::size_t n);
     void recorded(Node* node);
@@ -79,6 +83,14 @@ public:
     void backward_end();
 
     std::vector<GraphObserver*> list;
+
+private:
+    friend class ObserverGuard;
+    static ObserverList* lookup();  // the thread-local list, or null when empty
+    // Threads whose list is not empty. Relaxed is enough: a thread registers its own observers
+    // before its own ops, so it always sees its own increment; other threads' counts only
+    // decide whether they look up their own (empty) list.
+    static std::atomic<int> g_threads_observed_;
 };
 
 }  // namespace xgrad

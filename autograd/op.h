@@ -355,13 +355,24 @@ T first_element(const Array& a) {
     std::memcpy(&v, a.raw(), sizeof(T));
     return v;
 }
+/// Whether `a` holds one float64 element: a value of the scalar graphs.
+inline bool is_one_f64(const Array& a) { return a.dtype() == DType::Float64 && a.numel() == 1; }
+/// What record() does for a one-float64 result `v` of shape `shape` of an element-wise op on
+/// one-float64 inputs a (and b, or null) with scalar parameter c (unary ops), without building
+/// an Array first or looking up the observers twice: the scalar graphs' forward.
+Tensor record_scalar(const OpDef& def, const Shape& shape, double v, const Tensor& a,
+                     const Tensor* b, double c);
 }  // namespace detail
 
 /// y = Op::f(x, c) element-wise, recorded with the rule Op::d.
 template <class Op>
 Tensor unary_op(const Tensor& a, double c = 0) {
     detail::check_defined(Op::name, a);
-    const Array& x = a.value();
+    const Array& x = a.node()->value();
+    if (detail::is_one_f64(x)) {
+        const double v = static_cast<double>(Op::f(detail::first_element<double>(x), c));
+        return detail::record_scalar(detail::kUnaryDef<Op>, x.shape(), v, a, nullptr, c);
+    }
     Array y = dispatch(Op::name, x.dtype(), [&](auto t) {
         using T = decltype(t);
         const T ct = static_cast<T>(c);
@@ -381,7 +392,12 @@ template <class Op>
 Tensor binary_op(const Tensor& a, const Tensor& b) {
     detail::check_defined(Op::name, a, "input 0");
     detail::check_defined(Op::name, b, "input 1");
-    const Array &x = a.value(), &y = b.value();
+    const Array &x = a.node()->value(), &y = b.node()->value();
+    if (detail::is_one_f64(x) && detail::is_one_f64(y) && x.shape() == y.shape()) {
+        const double v = static_cast<double>(
+            Op::f(detail::first_element<double>(x), detail::first_element<double>(y)));
+        return detail::record_scalar(detail::kBinaryDef<Op>, x.shape(), v, a, &b, 0.0);
+    }
     if (x.dtype() != y.dtype()) detail::dtype_error(Op::name, x, y);
     Array z = dispatch(Op::name, x.dtype(), [&](auto t) {
         using T = decltype(t);

@@ -104,6 +104,7 @@ public:
     /// Product of the dimensions (1 for a scalar, 0 if any dimension is 0). Throws
     /// std::length_error naming `op` and the shape when the product overflows 64 bits.
     std::size_t numel(const char* op = "shape") const {
+        if (ndim_ == 0) return 1;  // scalars: the scalar graphs ask for every value
         std::size_t n = 1;
         bool overflow = false, zero = false;
         for (std::size_t d : *this) {

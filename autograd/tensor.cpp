@@ -129,8 +129,8 @@ inline bool drop_ref(std::atomic<std::uint32_t>& refs) {
 }
 }  // namespace
 
-void Node::release(Node* node) {
-    if (node == nullptr || !drop_ref(node->refs_)) return;
+void Node::release_slow(Node* node) {
+    if (!drop_ref(node->refs_)) return;
     // NOTE: iterative, not recursive: a 10^6-node chain would overflow the stack if each
     // destructor released its inputs (PyTorch fixed the same bug the same way).
     std::vector<Node*> dying;
@@ -240,10 +240,6 @@ Array Node::grad_value() const {
     return Array::adopt(value_.dtype(), value_.shape(), grad_);
 }
 
-void lock_node(Node* n) {
-    while (n->lock_.exchange(1, std::memory_order_acquire) != 0) std::this_thread::yield();
-}
-void unlock_node(Node* n) { n->lock_.store(0, std::memory_order_release); }
 
 namespace {
 struct NodeLock {
@@ -295,6 +291,41 @@ Node* record_node(const OpDef& def, Array&& value, const Tensor* const* inputs, 
     node->level_ = level + 1;
     out = Tensor::adopt(node);
     return node;
+}
+
+Tensor record_scalar(const OpDef& def, const Shape& shape, double v, const Tensor& a,
+                     const Tensor* b, double c) {
+    Node* const x = a.node();
+    Node* const y = b != nullptr ? b->node() : nullptr;
+    const std::uint32_t k = y != nullptr ? 2 : 1;
+    const bool any = x->requires_grad() || (y != nullptr && y->requires_grad());
+    if (!any || !grad_enabled() || ObserverList::current() != nullptr) {
+        // Constants, and the observers' forward events: the general route.
+        const Tensor* inputs[2] = {&a, b};
+        Tensor out;
+        Node* n = record_node(def, one_element_array<double>(shape, v), inputs, k, out);
+        if (n != nullptr) {
+            if (y == nullptr) n->set_params(c);
+            notify_recorded(n);
+        }
+        return out;
+    }
+    // As record_node, for one or two inputs, with no observer to call.
+    Node* node = new Node(&def, Node::kRequiresGrad, one_element_array<double>(shape, v));
+    if (y == nullptr) node->set_params(c);
+    node->n_inputs_ = k;
+    node->inline_inputs_[0] = x;
+    x->retain();
+    node->inline_versions_[0] = x->version();
+    std::uint32_t level = x->level_;
+    if (y != nullptr) {
+        node->inline_inputs_[1] = y;
+        y->retain();
+        node->inline_versions_[1] = y->version();
+        level = std::max(level, y->level_);
+    }
+    node->level_ = level + 1;
+    return Tensor::adopt(node);
 }
 
 void notify_recorded(Node* node) {

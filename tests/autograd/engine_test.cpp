@@ -163,6 +163,37 @@ TEST(Engine, ScalarPathGivesTheArrayPathsBits) {
     EXPECT_EQ(run(false), run(true));
 }
 
+// Ops look up observers only when some thread has one (a global count, then the thread's own
+// list): another thread's observer must neither see this thread's ops nor hide them from this
+// thread's own observer, and unregistering stops the events.
+TEST(Engine, ObserversSeeOnlyTheirOwnThreadsOps) {
+    struct Counter : GraphObserver {
+        int records = 0;
+        void on_record(Node&) override { ++records; }
+    };
+    Counter mine, theirs;
+    Tensor a = scalar(0.5, f64, true);
+    std::atomic<bool> registered{false}, done{false};
+    std::thread other([&] {
+        ObserverGuard guard(theirs);
+        registered = true;
+        while (!done) std::this_thread::yield();
+    });
+    while (!registered) std::this_thread::yield();
+    Tensor y = sigmoid(a * a);  // recorded, but this thread has no observer
+    {
+        ObserverGuard guard(mine);
+        Tensor z = sigmoid(a * a);
+        EXPECT_EQ(mine.records, 2);
+    }
+    Tensor w = a * a;
+    EXPECT_EQ(mine.records, 2);
+    done = true;
+    other.join();
+    EXPECT_EQ(theirs.records, 0);
+    EXPECT_DOUBLE_EQ(y.item(), 1.0 / (1.0 + std::exp(-0.25)));
+}
+
 TEST(Engine, MillionNodeChainBackwardAndDestroy) {
     constexpr int kDepth = 1'000'000;
     Tensor x = scalar(1.0, f64, true);
