@@ -18,6 +18,48 @@
 
 namespace xgrad::kernels {
 
+/// Sum of f(i), i < n, in double over eight lanes in a fixed order, then the tail: one running
+/// sum is a chain of dependent adds (4 cycles each); eight independent ones let the compiler
+/// vectorise and pipeline them, and the fixed order keeps the bits the same for any thread
+/// count. The one eight-lane sum of the library: reductions, normalisations, conv's bias.
+template <class F>
+double lane_sum(std::size_t n, F&& f) {
+    double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (std::size_t k = 0; k < 8; ++k) part[k] += f(i + k);
+    }
+    double r =
+        ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+    for (; i < n; ++i) r += f(i);
+    return r;
+}
+/// Sums of f(i) and h(i), i < n, each as lane_sum, in one pass; added into sf and sh.
+template <class F, class H>
+void lane_sum2(std::size_t n, F&& f, H&& h, double& sf, double& sh) {
+    double pf[8] = {0, 0, 0, 0, 0, 0, 0, 0}, ph[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (std::size_t k = 0; k < 8; ++k) {
+            pf[k] += f(i + k);
+            ph[k] += h(i + k);
+        }
+    }
+    double rf = ((pf[0] + pf[1]) + (pf[2] + pf[3])) + ((pf[4] + pf[5]) + (pf[6] + pf[7]));
+    double rh = ((ph[0] + ph[1]) + (ph[2] + ph[3])) + ((ph[4] + ph[5]) + (ph[6] + ph[7]));
+    for (; i < n; ++i) {
+        rf += f(i);
+        rh += h(i);
+    }
+    sf += rf;
+    sh += rh;
+}
+/// lane_sum of x[0..n).
+template <class T>
+double sum_contiguous(const T* x, std::size_t n) {
+    return lane_sum(n, [x](std::size_t i) { return static_cast<double>(x[i]); });
+}
+
 /// Row-major strides of `in` read as if broadcast to `out` (0 along broadcast dimensions).
 inline void broadcast_strides(const Shape& in, const Shape& out, std::size_t* strides) {
     const std::size_t nd = out.size(), off = nd - in.size();

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "autograd/grad_mode.h"
+#include "autograd/kernels.h"
 #include "autograd/op.h"
 #include "autograd/ops.h"
 #include "autograd/parallel.h"
@@ -63,20 +64,6 @@ std::size_t slice_grain(const NormParams& p) {
     return std::max<std::size_t>(1, kParallelGrain / std::max<std::size_t>(1, p.a * p.b));
 }
 
-// Sum of n values of f(i) in double, eight lanes in a fixed order (vectorisable, deterministic).
-template <class F>
-double lane_sum(std::size_t n, F&& f) {
-    double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        for (std::size_t k = 0; k < 8; ++k) part[k] += f(i + k);
-    }
-    double r =
-        ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-    for (; i < n; ++i) r += f(i);
-    return r;
-}
-
 // Forward of slices [c0, c1): statistics into p.mean, p.rstd (and the biased var into `var`
 // when given), y written. w and beta may be null.
 template <class T>
@@ -88,13 +75,13 @@ void norm_forward(const NormParams& p, const T* x, const T* w, const T* beta, T*
         double s = 0;
         for (std::size_t a = 0; a < A; ++a) {
             const T* xs = x + (a * C + c) * B;
-            s += lane_sum(B, [&](std::size_t i) { return static_cast<double>(xs[i]); });
+            s += kernels::lane_sum(B, [&](std::size_t i) { return static_cast<double>(xs[i]); });
         }
         const double mu = s / m;
         double q = 0;
         for (std::size_t a = 0; a < A; ++a) {
             const T* xs = x + (a * C + c) * B;
-            q += lane_sum(B, [&](std::size_t i) {
+            q += kernels::lane_sum(B, [&](std::size_t i) {
                 const double d = static_cast<double>(xs[i]) - mu;
                 return d * d;
             });
@@ -130,25 +117,38 @@ void norm_forward_all(const NormParams& p, const T* x, const T* w, const T* beta
     });
 }
 
-// Sums of f(i) and h(i), i < n, in double, as lane_sum: one pass for two sums.
-template <class F, class H>
-void lane_sum2(std::size_t n, F&& f, H&& h, double& sf, double& sh) {
-    double pf[8] = {0, 0, 0, 0, 0, 0, 0, 0}, ph[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        for (std::size_t k = 0; k < 8; ++k) {
-            pf[k] += f(i + k);
-            ph[k] += h(i + k);
+// Slice c of the fast backward, with h(j, i) the upstream gradient at flat index j (position i
+// along b) times the weight when it varies along b (LayerNorm), else the gradient itself, and
+// xhat = (x - mean) rstd: sum h and sum h xhat, added into sh and shx.
+template <class T, class H>
+void slice_sums(const NormParams& p, std::size_t c, const T* x, H&& h, double& sh, double& shx) {
+    const std::size_t C = p.c, B = p.b;
+    const T mt = static_cast<T>(p.mean[c]), rt = static_cast<T>(p.rstd[c]);
+    for (std::size_t a = 0; a < p.a; ++a) {
+        const std::size_t o = (a * C + c) * B;
+        kernels::lane_sum2(
+            B, [&](std::size_t i) { return static_cast<double>(h(o + i, i)); },
+            [&](std::size_t i) {
+                return static_cast<double>(h(o + i, i) * ((x[o + i] - mt) * rt));
+            },
+            sh, shx);
+    }
+}
+// ... and its dx = scale (h - sum h / M - xhat sum h xhat / M), with scale = rstd times the
+// per-channel weight (or rstd alone).
+template <class T, class H>
+void slice_dx(const NormParams& p, std::size_t c, const T* x, H&& h, T scale, double sh,
+              double shx, T* dx) {
+    const std::size_t C = p.c, B = p.b;
+    const double m = static_cast<double>(p.a * B);
+    const T mt = static_cast<T>(p.mean[c]), rt = static_cast<T>(p.rstd[c]);
+    const T mh = static_cast<T>(sh / m), mhx = static_cast<T>(shx / m);
+    for (std::size_t a = 0; a < p.a; ++a) {
+        const std::size_t o = (a * C + c) * B;
+        for (std::size_t i = 0; i < B; ++i) {
+            dx[o + i] = scale * (h(o + i, i) - mh - ((x[o + i] - mt) * rt) * mhx);
         }
     }
-    double rf = ((pf[0] + pf[1]) + (pf[2] + pf[3])) + ((pf[4] + pf[5]) + (pf[6] + pf[7]));
-    double rh = ((ph[0] + ph[1]) + (ph[2] + ph[3])) + ((ph[4] + ph[5]) + (ph[6] + ph[7]));
-    for (; i < n; ++i) {
-        rf += f(i);
-        rh += h(i);
-    }
-    sf += rf;
-    sh += rh;
 }
 
 // The fast backward. Per-channel affine (or none): one pass for sum g and sum g xhat per slice
@@ -159,67 +159,28 @@ template <class T>
 void norm_backward(const NormParams& p, const T* x, const T* w, const T* g, T* dx, T* dw,
                    T* dbeta) {
     const std::size_t A = p.a, C = p.c, B = p.b;
-    const double m = static_cast<double>(A * B);
     if (p.axis != AffineAxis::kB) {
+        const auto h = [g](std::size_t j, std::size_t) { return g[j]; };
         parallel_for(0, C, slice_grain(p), [&](std::size_t c0, std::size_t c1) {
             for (std::size_t c = c0; c < c1; ++c) {
-                const T mt = static_cast<T>(p.mean[c]), rt = static_cast<T>(p.rstd[c]);
                 double sg = 0, sgx = 0;
-                for (std::size_t a = 0; a < A; ++a) {
-                    const T* gs = g + (a * C + c) * B;
-                    const T* xs = x + (a * C + c) * B;
-                    lane_sum2(
-                        B, [&](std::size_t i) { return static_cast<double>(gs[i]); },
-                        [&](std::size_t i) {
-                            return static_cast<double>(gs[i] * ((xs[i] - mt) * rt));
-                        },
-                        sg, sgx);
-                }
+                slice_sums(p, c, x, h, sg, sgx);
                 if (dw) dw[c] = static_cast<T>(sgx);
                 if (dbeta) dbeta[c] = static_cast<T>(sg);
                 if (dx == nullptr) continue;
-                const T k = rt * (w ? w[c] : T(1));
-                const T mg = static_cast<T>(sg / m), mgx = static_cast<T>(sgx / m);
-                for (std::size_t a = 0; a < A; ++a) {
-                    const std::size_t o = (a * C + c) * B;
-                    const T* gs = g + o;
-                    const T* xs = x + o;
-                    T* ds = dx + o;
-                    for (std::size_t i = 0; i < B; ++i) {
-                        ds[i] = k * (gs[i] - mg - ((xs[i] - mt) * rt) * mgx);
-                    }
-                }
+                const T scale = static_cast<T>(p.rstd[c]) * (w ? w[c] : T(1));
+                slice_dx(p, c, x, h, scale, sg, sgx, dx);
             }
         });
         return;
     }
     if (dx != nullptr) {
+        const auto h = [g, w](std::size_t j, std::size_t i) { return w ? g[j] * w[i] : g[j]; };
         parallel_for(0, C, slice_grain(p), [&](std::size_t c0, std::size_t c1) {
             for (std::size_t c = c0; c < c1; ++c) {
-                const T mt = static_cast<T>(p.mean[c]), rt = static_cast<T>(p.rstd[c]);
                 double sh = 0, shx = 0;
-                for (std::size_t a = 0; a < A; ++a) {
-                    const T* gs = g + (a * C + c) * B;
-                    const T* xs = x + (a * C + c) * B;
-                    lane_sum2(
-                        B,
-                        [&](std::size_t i) {
-                            return static_cast<double>(w ? gs[i] * w[i] : gs[i]);
-                        },
-                        [&](std::size_t i) {
-                            return static_cast<double>((w ? gs[i] * w[i] : gs[i]) *
-                                                       ((xs[i] - mt) * rt));
-                        },
-                        sh, shx);
-                }
-                const T mh = static_cast<T>(sh / m), mhx = static_cast<T>(shx / m);
-                for (std::size_t a = 0; a < A; ++a) {
-                    const std::size_t o = (a * C + c) * B;
-                    for (std::size_t i = 0; i < B; ++i) {
-                        const T h = w ? g[o + i] * w[i] : g[o + i];
-                        dx[o + i] = rt * (h - mh - ((x[o + i] - mt) * rt) * mhx);
-                    }
-                }
+                slice_sums(p, c, x, h, sh, shx);
+                slice_dx(p, c, x, h, static_cast<T>(p.rstd[c]), sh, shx, dx);
             }
         });
     }

@@ -318,23 +318,9 @@ std::size_t wrap(const char* op, std::int64_t dim, std::size_t ndim) {
 }
 }  // namespace
 
+// torch.nn.Flatten's default (start_dim 1) on the one flatten op of ops.h.
 Tensor flatten(const Tensor& input, std::int64_t start_dim, std::int64_t end_dim) {
-    const char* op = "flatten";
-    if (!input.defined()) fail(op, "undefined input");
-    if (input.ndim() == 0) return reshape(input, Shape{1});
-    const std::size_t a = wrap(op, start_dim, input.ndim()), b = wrap(op, end_dim, input.ndim());
-    if (a > b) {
-        fail(op, "start_dim cannot come after end_dim (got " + std::to_string(start_dim) + " and " +
-                     std::to_string(end_dim) + " for " + input.shape().str() + ")");
-    }
-    std::vector<std::size_t> dims;
-    const Shape& s = input.shape();
-    for (std::size_t d = 0; d < a; ++d) dims.push_back(s[d]);
-    std::size_t merged = 1;
-    for (std::size_t d = a; d <= b; ++d) merged *= s[d];  // <= numel: cannot overflow
-    dims.push_back(merged);
-    for (std::size_t d = b + 1; d < s.size(); ++d) dims.push_back(s[d]);
-    return reshape(input, Shape(dims));
+    return xgrad::flatten(input, start_dim, end_dim);
 }
 
 Tensor unflatten(const Tensor& input, std::int64_t dim, const std::vector<std::size_t>& sizes) {

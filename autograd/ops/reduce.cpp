@@ -17,22 +17,6 @@ namespace xgrad {
 
 namespace kernels {
 
-namespace {
-// Sum of x[0..n) in double, with eight independent partial sums: one running sum is a chain of
-// dependent adds (4 cycles each); eight let the compiler vectorise and pipeline them.
-template <class T>
-double sum_contiguous(const T* x, std::size_t n) {
-    double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        for (std::size_t k = 0; k < 8; ++k) part[k] += static_cast<double>(x[i + k]);
-    }
-    double r =
-        ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-    for (; i < n; ++i) r += static_cast<double>(x[i]);
-    return r;
-}
-}  // namespace
 
 Array reduce_sum(const Array& a, const std::vector<std::size_t>& axes, bool keepdims) {
     const Shape& s = a.shape();
