@@ -4,8 +4,8 @@
 // their thread; the engine and `record` call whatever is registered and know nothing else of
 // them. With nothing registered, an op pays one thread-local test and a backward another.
 
-#include <cstddef>
 #include <atomic>
+#include <cstddef>
 #include <vector>
 
 #include "autograd/tensor.h"

@@ -240,7 +240,6 @@ Array Node::grad_value() const {
     return Array::adopt(value_.dtype(), value_.shape(), grad_);
 }
 
-
 namespace {
 struct NodeLock {
     explicit NodeLock(Node* n) : n_(n) { lock_node(n); }

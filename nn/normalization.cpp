@@ -137,8 +137,8 @@ void slice_sums(const NormParams& p, std::size_t c, const T* x, H&& h, double& s
 // ... and its dx = scale (h - sum h / M - xhat sum h xhat / M), with scale = rstd times the
 // per-channel weight (or rstd alone).
 template <class T, class H>
-void slice_dx(const NormParams& p, std::size_t c, const T* x, H&& h, T scale, double sh,
-              double shx, T* dx) {
+void slice_dx(const NormParams& p, std::size_t c, const T* x, H&& h, T scale, double sh, double shx,
+              T* dx) {
     const std::size_t C = p.c, B = p.b;
     const double m = static_cast<double>(p.a * B);
     const T mt = static_cast<T>(p.mean[c]), rt = static_cast<T>(p.rstd[c]);

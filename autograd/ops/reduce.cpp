@@ -17,7 +17,6 @@ namespace xgrad {
 
 namespace kernels {
 
-
 Array reduce_sum(const Array& a, const std::vector<std::size_t>& axes, bool keepdims) {
     const Shape& s = a.shape();
     const std::size_t nd = s.size();
