@@ -6,9 +6,10 @@
 // recorded ops, in the recorded order, from the inputs' new values and the parameters' current
 // values; it does not run the function again. So a branch on a value (`if (y.item() > 0)`), a
 // loop whose length depends on the data, an op run under NoGradGuard or on a detach()ed or
-// item()ed value inside the function are frozen at their captured outcome. Replaying with inputs
-// of another shape or dtype is an error; `check()` runs the function afresh on the same values
-// and compares, for the cases a shape check cannot see.
+// item()ed value inside the function are frozen at their captured outcome, and so is anything
+// that is not an input tensor (class targets given as indices to cross_entropy). Replaying with
+// inputs of another shape or dtype is an error; `check()` runs the function afresh on the same
+// values and compares, for the cases a shape check cannot see.
 
 #include <cstddef>
 #include <cstdint>

@@ -12,6 +12,7 @@
 #include <random>
 #include <vector>
 
+#include "autograd/capture.h"
 #include "nn/nn.h"
 
 namespace {
@@ -42,6 +43,30 @@ void BM_MlpStepEngine(benchmark::State& state) {
         loss.backward();
         opt.step();
         benchmark::DoNotOptimize(loss.item());
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+// The same step captured once (autograd/capture.h) and replayed on the batch each iteration:
+// no graph built, the forward recomputed into the kept values, the engine's backward through
+// the kept graph. Paired with BM_MlpStepBlasReplay, the same raw-BLAS step under that name.
+void BM_MlpStepEngineReplay(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const Tensor x = uniform(Shape{n, kIn}, 0, 1, /*seed=*/1);
+    const std::vector<std::int64_t> y = labels(n, 2);
+    nn::manual_seed(3);
+    auto net = std::make_shared<nn::Sequential>(nn::Linear(kIn, kHidden), nn::ReLU(),
+                                                nn::Linear(kHidden, kOut));
+    nn::optim::SGD opt(net->parameters(), nn::optim::SGDOptions(kLr));
+    Capture step(
+        [&](const std::vector<Tensor>& in) { return nn::cross_entropy(net->forward(in[0]), y); },
+        {x});
+    const std::vector<Array> batch{x.value()};
+    for (auto _ : state) {
+        opt.zero_grad();
+        step.replay(batch);
+        opt.step();
+        benchmark::DoNotOptimize(step.output().item());
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
@@ -146,6 +171,12 @@ void BM_MlpStepBlas(benchmark::State& state) {
 
 BENCHMARK(BM_MlpStepEngine)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_MlpStepBlas)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_MlpStepEngineReplay)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_MlpStepBlas)
+    ->Name("BM_MlpStepBlasReplay")
+    ->Arg(64)
+    ->Arg(256)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

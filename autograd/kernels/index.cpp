@@ -120,8 +120,20 @@ void for_gather(const char* op, const Array& index, std::size_t dim, const Shape
         f(std::size_t{0}, wrap_index(op, idx[0], 0, 1), std::size_t{0});
         return;
     }
-    const std::vector<std::size_t> ts = contiguous_strides(target), os = contiguous_strides(other);
-    std::vector<std::size_t> i(nd, 0);
+    // Strides and the running multi-index on the stack up to kStack dims (a capture replays
+    // gather without allocating), on the heap beyond.
+    constexpr std::size_t kStack = 8;
+    std::size_t stack[3 * kStack];
+    std::vector<std::size_t> heap(nd > kStack ? 3 * nd : 0);
+    std::size_t* ts = nd > kStack ? heap.data() : stack;
+    std::size_t *os = ts + nd, *i = os + nd;
+    for (std::size_t d = nd, st = 1, so = 1; d-- > 0;) {
+        ts[d] = st;
+        os[d] = so;
+        i[d] = 0;
+        st *= target[d];
+        so *= other[d];
+    }
     for (std::size_t flat = 0; flat < n; ++flat) {
         std::size_t t = 0, o = 0;
         for (std::size_t d = 0; d < nd; ++d) {
@@ -141,6 +153,11 @@ void for_gather(const char* op, const Array& index, std::size_t dim, const Shape
 Array gather(const Array& input, std::size_t dim, const Array& index) {
     check_gather_index("gather", input, dim, index, input.shape(), "input");
     Array out = Array::empty(input.dtype(), index.shape());
+    gather_into(input, dim, index, out);
+    return out;
+}
+
+void gather_into(const Array& input, std::size_t dim, const Array& index, Array& out) {
     by_size(input.dtype(), [&](auto tag) {
         using E = decltype(tag);
         const E* in = static_cast<const E*>(input.raw());
@@ -148,7 +165,6 @@ Array gather(const Array& input, std::size_t dim, const Array& index) {
         for_gather("gather", index, dim, input.shape(), index.shape(),
                    [&](std::size_t f, std::size_t t, std::size_t) { o[f] = in[t]; });
     });
-    return out;
 }
 
 Array scatter_add(const Array& self, std::size_t dim, const Array& index, const Array& src) {

@@ -83,6 +83,9 @@ void gemm(const T* a, bool ta, const T* b, bool tb, T* c, std::size_t m, std::si
 /// torch.gather: index Int64 of input's rank, index.size(d) <= input.size(d) for d != dim; the
 /// result has index's shape. Any dtype of input.
 Array gather(const Array& input, std::size_t dim, const Array& index);
+/// gather into `out` (index's shape, input's dtype; the caller checked the index's rank and
+/// sizes, as gather does): no allocation up to 8 dims. Capture replays gather with it.
+void gather_into(const Array& input, std::size_t dim, const Array& index, Array& out);
 /// self with src added where gather would read: out[index[i][j]][j] += src[i][j] (dim 0), as
 /// torch.scatter_add (repeated indices accumulate; src at least index's size in every dim).
 /// Float or int64. gather's backward: scatter_add(zeros(input shape), dim, index, grad).

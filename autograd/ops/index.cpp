@@ -221,11 +221,18 @@ TensorGrads gather_rule(const OpContext& ctx, const Tensor& grad) {
     return TensorGrads(
         scatter_add(zeros(ctx.input(0).shape(), grad.dtype()), dim, ctx.input(1), grad), Tensor());
 }
+// Capture replay: the same gather from the input's and the index's current values (the index
+// values are checked against the bounds again, so a bad index is an error, as in the forward).
+void gather_forward_into(const Node& self, Array& out) {
+    kernels::gather_into(self.input(0), static_cast<std::size_t>(self.params<DimParams>().dim),
+                         self.input(1), out);
+}
 const OpDef kGather = [] {
     OpDef d{};
     d.name = "gather";
     d.backward = &gather_rule;
     d.saves = 2;
+    d.forward_into = &gather_forward_into;
     return d;
 }();
 

@@ -84,14 +84,6 @@ const char* dot_local(const Node& n, std::size_t i) {
     return i == 0 ? "{b}" : "{a}";
 }
 
-const OpDef kMatmul = [] {
-    OpDef d{};
-    d.name = "matmul";
-    d.backward = &matmul_rule;
-    d.local_of = &dot_local;
-    return d;
-}();
-
 template <class T>
 void batched_gemm(const kernels::MatmulPlan& pl, MatmulParams p, const T* A, const T* B, T* C) {
     const std::size_t sa = pl.m * pl.k, sb = pl.k * pl.n, sc = pl.m * pl.n;
@@ -107,6 +99,39 @@ void batched_gemm(const kernels::MatmulPlan& pl, MatmulParams p, const T* A, con
                       pl.n, pl.k);
     }
 }
+
+// Capture replay: the product again into the node's value. Operands of at most two dims are
+// one gemm with (m, k, n) read off the shapes, as the plan would give them (no allocation);
+// batches go through the plan, as the forward does (its index tables are the only allocation).
+void matmul_forward_into(const Node& self, Array& out) {
+    const MatmulParams p = self.params<MatmulParams>();
+    const Array &a = self.input(0), &b = self.input(1);
+    dispatch("matmul", out.dtype(), [&](auto t) {
+        using T = decltype(t);
+        const T *A = a.data<T>(), *B = b.data<T>();
+        T* C = out.data<T>();
+        if (a.ndim() <= 2 && b.ndim() <= 2) {
+            // op(A): (m, k), op(B): (k, n); a 1-D a is a (1, k) row, a 1-D b a (k, 1) column.
+            const Shape& sa = a.shape();
+            const Shape& sb = b.shape();
+            const std::size_t m = a.ndim() == 2 ? sa[p.ta ? 1 : 0] : 1;
+            const std::size_t k = a.ndim() == 2 ? sa[p.ta ? 0 : 1] : sa[0];
+            const std::size_t n = b.ndim() == 2 ? sb[p.tb ? 0 : 1] : 1;
+            kernels::gemm(A, p.ta, B, p.tb, C, m, n, k);  // the flags as the forward passes them
+            return;
+        }
+        batched_gemm<T>(plan_of(a.shape(), b.shape(), p), p, A, B, C);
+    });
+}
+
+const OpDef kMatmul = [] {
+    OpDef d{};
+    d.name = "matmul";
+    d.backward = &matmul_rule;
+    d.local_of = &dot_local;
+    d.forward_into = &matmul_forward_into;
+    return d;
+}();
 
 Tensor matmul_flags(const Tensor& a, const Tensor& b, MatmulParams p) {
     detail::check_defined("matmul", a, "input 0");

@@ -202,10 +202,27 @@ TensorGrads reduce_rule(const OpContext& ctx, const Tensor& grad) {
 }
 
 // Capture replay: the reduction again, from the input's current value (the reduced axes are
-// those kept as 1; summing along an axis of size 1 changes nothing). Through a temporary.
+// those kept as 1; summing along an axis of size 1 changes nothing). A reduction to one
+// element (a loss's mean) is reduce_sum's own chunked sum, without allocating; others go
+// through a temporary.
 void reduce_forward_into(const Node& self, Array& out) {
     const ReduceParams& p = self.params<ReduceParams>();
     const Array& x = self.input(0);
+    if (out.numel() == 1) {
+        dispatch(out.dtype(), [&](auto t) {
+            using T = decltype(t);
+            const T* src = x.data<T>();
+            const std::size_t n = x.numel();
+            // reduce_sum: per-chunk sums of kParallelGrain elements, added in chunk order.
+            double acc = 0.0;
+            for (std::size_t b = 0; b < n; b += kParallelGrain) {
+                acc += kernels::sum_contiguous(src + b, std::min(n - b, kParallelGrain));
+            }
+            const T v = static_cast<T>(acc);
+            out.data<T>()[0] = p.scale != 1.0 ? static_cast<T>(double(v) * p.scale) : v;
+        });
+        return;
+    }
     std::vector<std::size_t> axes;
     for (std::size_t d = 0; d < p.keep.size(); ++d) {
         if (p.keep[d] == 1) axes.push_back(d);
