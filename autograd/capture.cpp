@@ -16,18 +16,25 @@
 
 namespace xgrad {
 
-// The scalar tape: one float64 slot per leaf and node, and the ops as flat steps. Forward runs
-// the steps in topological order; backward runs the same steps in the order the engine would
-// process their nodes, so every gradient is summed in the same order (the same bits).
+// The scalar tape: one float64 slot per leaf, per distinct scalar parameter of a unary op and
+// per node, and each op a 16-byte step. Forward runs the steps in topological order; backward
+// runs them in the order the engine would process their nodes (most often the reverse, then
+// no second list), so every gradient is summed in the same order (the same bits).
 struct Capture::Tape {
     struct Step {
+        // A unary op's in1 is the slot of its parameter c: the kernels read c from the values,
+        // and the 0 its backward reports for it lands in that slot's unused gradient.
+        std::uint32_t in0, in1, out;
+        std::uint32_t kernel;  // index into kernels
+    };
+    struct Kernels {
         double (*f)(const double* in, double c);
         void (*d)(double g, const double* in, double out, double c, double* gin);
-        std::uint32_t in0, in1, out, n;  // unary: in1 == in0
-        double c;
     };
+    std::vector<Kernels> kernels;  // one per op of the tape
     std::vector<double> val, grad;
-    std::vector<Step> forward, backward;
+    std::vector<Step> steps;              // topological order
+    std::vector<std::uint32_t> backward;  // step indices in the engine's order; empty: reversed
     std::vector<std::pair<const Node*, std::uint32_t>> leaves;  // re-read every replay
     std::vector<std::uint32_t> param_slots;                     // one per params_ entry
     std::uint32_t root = 0;
@@ -140,24 +147,47 @@ Capture::Capture(Fn fn, std::vector<Tensor> inputs)
         seen[l] = next;
         t->leaves.emplace_back(l, next++);
     }
+    // The unary ops' parameters, one slot per distinct bit pattern (a chain of sigmoids: one).
+    std::unordered_map<std::uint64_t, std::uint32_t> constants;
+    std::vector<double> constant_values;
+    for (const Node* n : order_) {
+        if (n->num_inputs() != 1) continue;
+        const double c = n->params<double>();
+        std::uint64_t bits;
+        std::memcpy(&bits, &c, sizeof c);
+        if (constants.emplace(bits, next).second) {
+            constant_values.push_back(c);
+            ++next;
+        }
+    }
+    const std::uint32_t first_node = next;
     for (const Node* n : order_) seen[n] = next++;
     t->val.assign(next, 0.0);
+    std::copy(constant_values.begin(), constant_values.end(),
+              t->val.begin() + static_cast<std::ptrdiff_t>(first_node - constant_values.size()));
     t->grad.assign(next, 0.0);
     t->root = seen[root];
     for (const Tensor& p : params_) t->param_slots.push_back(seen[p.node()]);
-    auto step_of = [&](const Node* n) {
+    std::unordered_map<const OpDef*, std::uint32_t> kernel_of;
+    t->steps.reserve(order_.size());
+    for (const Node* n : order_) {
+        const OpDef& d = n->def();
+        const auto k = kernel_of.emplace(&d, static_cast<std::uint32_t>(t->kernels.size()));
+        if (k.second) t->kernels.push_back({d.scalar_forward, d.scalar_backward});
         Tape::Step s{};
-        s.f = n->def().scalar_forward;
-        s.d = n->def().scalar_backward;
-        s.n = static_cast<std::uint32_t>(n->num_inputs());
         s.in0 = seen[n->inputs()[0]];
-        s.in1 = s.n == 2 ? seen[n->inputs()[1]] : s.in0;
+        if (n->num_inputs() == 2) {
+            s.in1 = seen[n->inputs()[1]];
+        } else {
+            const double c = n->params<double>();
+            std::uint64_t bits;
+            std::memcpy(&bits, &c, sizeof c);
+            s.in1 = constants[bits];
+        }
         s.out = seen[n];
-        s.c = s.n == 1 ? n->params<double>() : 0.0;
-        return s;
-    };
-    t->forward.reserve(order_.size());
-    for (const Node* n : order_) t->forward.push_back(step_of(n));
+        s.kernel = k.first->second;
+        t->steps.push_back(s);
+    }
     // The engine's order (engine.cpp, Engine::walk): the deepest discovered node first (by
     // Node::level_), ties to the latest discovered; a node's inputs are discovered, in order,
     // when it is processed. The same keys, so the same sequence.
@@ -170,11 +200,14 @@ Capture::Capture(Fn fn, std::vector<Tensor> inputs)
         return a.first < b.first;
     };
     t->backward.reserve(order_.size());
+    bool reversed = true;  // the engine's order is the steps' reverse (a chain, most graphs)
     while (!heap.empty()) {
         std::pop_heap(heap.begin(), heap.end(), before);
         const Node* n = heap.back().second;
         heap.pop_back();
-        t->backward.push_back(step_of(n));
+        const std::uint32_t step = seen[n] - first_node;
+        reversed = reversed && step == order_.size() - 1 - t->backward.size();
+        t->backward.push_back(step);
         for (std::size_t i = 0; i < n->num_inputs(); ++i) {
             const Node* in = n->inputs()[i];
             if (in->is_leaf() || !discovered.emplace(in, true).second) continue;
@@ -182,6 +215,7 @@ Capture::Capture(Fn fn, std::vector<Tensor> inputs)
             std::push_heap(heap.begin(), heap.end(), before);
         }
     }
+    if (reversed) std::vector<std::uint32_t>().swap(t->backward);
     tape_ = t.release();
 }
 
@@ -232,7 +266,9 @@ void Capture::set_inputs(const std::vector<Array>& values) {
                 dtype_name(want.dtype()) + " (capture again for another shape)");
         }
         Node* n = inputs_[i].node();
-        if (v.is_borrowed()) {
+        if (v.nbytes() <= sizeof(double)) {
+            std::memcpy(n->value_.raw(), v.raw(), v.nbytes());  // a scalar: its inline bytes
+        } else if (v.is_borrowed()) {
             std::memcpy(n->value_.raw(), v.raw(), v.nbytes());  // memory the caller may free
         } else {
             // A second holder of the caller's buffer, no copy (a 64x784 float batch is 200 KB
@@ -249,31 +285,52 @@ void Capture::run(std::vector<Array>* grads) {
         double* val = t.val.data();
         double* grad = t.grad.data();
         for (const auto& [leaf, slot] : t.leaves) val[slot] = *leaf->value_.data<double>();
-        for (const Tape::Step& s : t.forward) {
+        const Tape::Kernels* kern = t.kernels.data();
+        const Tape::Step* steps = t.steps.data();
+        const std::size_t n = t.steps.size();
+        for (std::size_t i = 0; i < n; ++i) {
+            const Tape::Step& s = steps[i];
             const double in[2] = {val[s.in0], val[s.in1]};
-            val[s.out] = s.f(in, s.c);
+            val[s.out] = kern[s.kernel].f(in, in[1]);  // a unary op's in[1] is its parameter
         }
         // -0.0 is the identity of IEEE addition (0.0 + -0.0 would be 0.0): the first
         // contribution lands as it is, as the engine stores it.
         std::fill(t.grad.begin(), t.grad.end(), -0.0);
         grad[t.root] = 1.0;
-        for (const Tape::Step& s : t.backward) {
+        const auto back = [&](const Tape::Step& s) {
             const double in[2] = {val[s.in0], val[s.in1]};
-            double gin[2];
-            s.d(grad[s.out], in, val[s.out], s.c, gin);
+            double gin[2] = {0.0, 0.0};  // a unary op leaves gin[1]: 0 into its parameter's slot
+            kern[s.kernel].d(grad[s.out], in, val[s.out], in[1], gin);
             grad[s.in0] += gin[0];
-            if (s.n == 2) grad[s.in1] += gin[1];
+            grad[s.in1] += gin[1];
+        };
+        if (t.backward.empty()) {
+            for (std::size_t i = n; i-- > 0;) back(steps[i]);
+        } else {
+            for (const std::uint32_t i : t.backward) back(steps[i]);
         }
         *output_.node()->value_.data<double>() = val[t.root];
         for (std::size_t k = 0; k < params_.size(); ++k) {
-            Array g = Array::scalar(f64, grad[t.param_slots[k]]);
+            const double g = grad[t.param_slots[k]];
             if (grads != nullptr) {
-                (*grads)[k] = std::move(g);
+                (*grads)[k] = Array::scalar(f64, g);
                 continue;
             }
+            // Into the leaf's inline gradient bytes, as the engine's scalar path adds: stored
+            // when none is held, else added; a gradient holding a graph goes the general way.
             Node* p = params_[k].node();
             lock_node(p);
-            p->accumulate(std::move(g));
+            if (!p->has_grad_) {
+                std::memcpy(p->grad_.inline_, &g, sizeof g);
+                p->has_grad_ = true;
+            } else if (!(p->flags_ & Node::kGradNode)) {
+                double sum;
+                std::memcpy(&sum, p->grad_.inline_, sizeof sum);
+                sum += g;
+                std::memcpy(p->grad_.inline_, &sum, sizeof sum);
+            } else {
+                p->accumulate(Array::scalar(f64, g));
+            }
             unlock_node(p);
         }
         return;

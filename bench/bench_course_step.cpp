@@ -68,12 +68,14 @@ void BM_CourseStepEngineReplay(benchmark::State& state) {
     const std::vector<Array> xy{Array::scalar(f64, kX), Array::scalar(f64, kY)};
     for (auto _ : state) {
         step.replay(xy);
+        // The update as nn::optim::SGD makes it: the gradient in place under its lock
+        // (Tensor::grad() would build a tensor for it), then forgotten.
         for (Tensor* w : {&w1, &w2}) {
-            const double g = w->grad().item();
-            w->mutable_value().data<double>()[0] -= kLr * g;
-            w->zero_grad();
+            GradRef g = w->mutable_grad();
+            w->mutable_value().data<double>()[0] -= kLr * g.data<double>()[0];
+            g.reset();
         }
-        benchmark::DoNotOptimize(step.output().item());
+        benchmark::DoNotOptimize(step.output().value().data<double>()[0]);
     }
     state.SetItemsProcessed(state.iterations());
 }
