@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -29,13 +30,18 @@ std::vector<std::int64_t> labels(std::size_t n, std::uint64_t seed) {
     return y;
 }
 
+// The 784-128-10 ReLU net, with the same initial weights for every benchmark.
+std::shared_ptr<nn::Sequential> make_net() {
+    nn::manual_seed(3);
+    return std::make_shared<nn::Sequential>(nn::Linear(kIn, kHidden), nn::ReLU(),
+                                            nn::Linear(kHidden, kOut));
+}
+
 void BM_MlpStepEngine(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
     const Tensor x = uniform(Shape{n, kIn}, 0, 1, /*seed=*/1);
     const std::vector<std::int64_t> y = labels(n, 2);
-    nn::manual_seed(3);
-    auto net = std::make_shared<nn::Sequential>(nn::Linear(kIn, kHidden), nn::ReLU(),
-                                                nn::Linear(kHidden, kOut));
+    auto net = make_net();
     nn::optim::SGD opt(net->parameters(), nn::optim::SGDOptions(kLr));
     for (auto _ : state) {
         opt.zero_grad();
@@ -54,9 +60,7 @@ void BM_MlpStepEngineReplay(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
     const Tensor x = uniform(Shape{n, kIn}, 0, 1, /*seed=*/1);
     const std::vector<std::int64_t> y = labels(n, 2);
-    nn::manual_seed(3);
-    auto net = std::make_shared<nn::Sequential>(nn::Linear(kIn, kHidden), nn::ReLU(),
-                                                nn::Linear(kHidden, kOut));
+    auto net = make_net();
     nn::optim::SGD opt(net->parameters(), nn::optim::SGDOptions(kLr));
     Capture step(
         [&](const std::vector<Tensor>& in) { return nn::cross_entropy(net->forward(in[0]), y); },
