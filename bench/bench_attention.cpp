@@ -11,6 +11,7 @@
 #include <cmath>
 #include <vector>
 
+#include "bench/raw_attention.h"
 #include "nn/nn.h"
 
 namespace {
@@ -38,56 +39,19 @@ void BM_AttentionEngineSdpaFwdBwd(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * flops());
 }
 
-void sgemm(bool ta, bool tb, int m, int n, int k, const float* a, const float* b, float* c) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
-                k, 1.0f, a, ta ? m : k, b, tb ? k : n, 0.0f, c, n);
-}
-
-// S = scale Q K^T, P = softmax(S), O = P V; backward dV = P^T G, dP = G V^T,
-// dS = P * (dP - rowsum(dP * P)), dQ = scale dS K, dK = scale dS^T Q. Buffers allocated per
-// iteration, as the engine's are.
+// The same arithmetic on raw BLAS (bench/raw_attention.h).
 void BM_AttentionBlasSdpaFwdBwd(benchmark::State& state) {
     const Shape s{kBatch, kHeads, kT, kD};
     const Array qa = uniform(s, -1, 1, 1).value(), ka = uniform(s, -1, 1, 2).value(),
                 va = uniform(s, -1, 1, 3).value(), ga = uniform(s, -1, 1, 4).value();
     const float *Q = qa.data<float>(), *K = ka.data<float>(), *V = va.data<float>(),
                 *G = ga.data<float>();
-    const float scale = 1.0f / std::sqrt(static_cast<float>(kD));
-    const std::size_t nb = kBatch * kHeads, tt = kT * kT, td = kT * kD;
-    const int T = static_cast<int>(kT), D = static_cast<int>(kD);
     for (auto _ : state) {
-        std::vector<float> P(nb * tt), O(nb * td), dP(nb * tt), dQ(nb * td), dK(nb * td),
-            dV(nb * td);
-        for (std::size_t b = 0; b < nb; ++b) {
-            float* p = P.data() + b * tt;
-            const float *q = Q + b * td, *k = K + b * td, *v = V + b * td, *g = G + b * td;
-            sgemm(false, true, T, T, D, q, k, p);  // S = Q K^T
-            for (std::size_t i = 0; i < kT; ++i) {
-                float* row = p + i * kT;
-                float mx = -INFINITY;
-                for (std::size_t j = 0; j < kT; ++j) mx = std::max(mx, row[j] * scale);
-                float z = 0;
-                for (std::size_t j = 0; j < kT; ++j) z += (row[j] = std::exp(row[j] * scale - mx));
-                for (std::size_t j = 0; j < kT; ++j) row[j] /= z;
-            }
-            sgemm(false, false, T, D, T, p, v, O.data() + b * td);  // O = P V
-            sgemm(true, false, T, D, T, p, g, dV.data() + b * td);  // dV = P^T G
-            float* dp = dP.data() + b * tt;
-            sgemm(false, true, T, T, D, g, v, dp);  // dP = G V^T
-            for (std::size_t i = 0; i < kT; ++i) {
-                float* dr = dp + i * kT;
-                const float* pr = p + i * kT;
-                float dot = 0;
-                for (std::size_t j = 0; j < kT; ++j) dot += dr[j] * pr[j];
-                for (std::size_t j = 0; j < kT; ++j) dr[j] = scale * pr[j] * (dr[j] - dot);
-            }
-            sgemm(false, false, T, D, T, dp, k, dQ.data() + b * td);  // dQ = dS K
-            sgemm(true, false, T, D, T, dp, q, dK.data() + b * td);   // dK = dS^T Q
-        }
-        benchmark::DoNotOptimize(O.data());
-        benchmark::DoNotOptimize(dQ.data());
-        benchmark::DoNotOptimize(dK.data());
-        benchmark::DoNotOptimize(dV.data());
+        const bench::RawAttention r = bench::raw_attention(Q, K, V, G, kBatch * kHeads, kT, kD);
+        benchmark::DoNotOptimize(r.O.data());
+        benchmark::DoNotOptimize(r.dQ.data());
+        benchmark::DoNotOptimize(r.dK.data());
+        benchmark::DoNotOptimize(r.dV.data());
     }
     state.SetItemsProcessed(state.iterations() * flops());
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "autograd/autograd.h"
+#include "bench/raw_attention.h"
 
 namespace {
 
@@ -130,50 +131,19 @@ void BM_ShapeOpsEngineAttentionFwdBwd(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * 12 * kBatch * kHeads * kT * kT * kD);
 }
 
-// The same on raw BLAS: S = scale Q K^T, P = softmax(S), O = P V; backward
-// dV = P^T G, dP = G V^T, dS = P * (dP - rowsum(dP * P)), dQ = scale dS K, dK = scale dS^T Q.
+// The same on raw BLAS (bench/raw_attention.h).
 void BM_ShapeOpsBlasAttentionFwdBwd(benchmark::State& state) {
     const Shape s{kBatch, kHeads, kT, kD};
     const Array qa = uniform(s, -1, 1, 1).value(), ka = uniform(s, -1, 1, 2).value(),
                 va = uniform(s, -1, 1, 3).value(), ga = uniform(s, -1, 1, 4).value();
     const float *Q = qa.data<float>(), *K = ka.data<float>(), *V = va.data<float>(),
                 *G = ga.data<float>();
-    const float scale = 1.0f / std::sqrt(static_cast<float>(kD));
-    const std::size_t nb = kBatch * kHeads, tt = kT * kT, td = kT * kD;
-    const int T = static_cast<int>(kT), D = static_cast<int>(kD);
     for (auto _ : state) {
-        std::vector<float> P(nb * tt), O(nb * td), dP(nb * tt), dQ(nb * td), dK(nb * td),
-            dV(nb * td);
-        for (std::size_t b = 0; b < nb; ++b) {
-            float* p = P.data() + b * tt;
-            const float *q = Q + b * td, *k = K + b * td, *v = V + b * td, *g = G + b * td;
-            sgemm(false, true, T, T, D, q, k, 0, p);  // S = Q K^T
-            for (std::size_t i = 0; i < kT; ++i) {
-                float* row = p + i * kT;
-                float mx = -INFINITY;
-                for (std::size_t j = 0; j < kT; ++j) mx = std::max(mx, row[j] * scale);
-                float z = 0;
-                for (std::size_t j = 0; j < kT; ++j) z += (row[j] = std::exp(row[j] * scale - mx));
-                for (std::size_t j = 0; j < kT; ++j) row[j] /= z;
-            }
-            sgemm(false, false, T, D, T, p, v, 0, O.data() + b * td);  // O = P V
-            sgemm(true, false, T, D, T, p, g, 0, dV.data() + b * td);  // dV = P^T G
-            float* dp = dP.data() + b * tt;
-            sgemm(false, true, T, T, D, g, v, 0, dp);  // dP = G V^T
-            for (std::size_t i = 0; i < kT; ++i) {
-                float* dr = dp + i * kT;
-                const float* pr = p + i * kT;
-                float dot = 0;
-                for (std::size_t j = 0; j < kT; ++j) dot += dr[j] * pr[j];
-                for (std::size_t j = 0; j < kT; ++j) dr[j] = scale * pr[j] * (dr[j] - dot);
-            }
-            sgemm(false, false, T, D, T, dp, k, 0, dQ.data() + b * td);  // dQ = dS K
-            sgemm(true, false, T, D, T, dp, q, 0, dK.data() + b * td);   // dK = dS^T Q
-        }
-        benchmark::DoNotOptimize(O.data());
-        benchmark::DoNotOptimize(dQ.data());
-        benchmark::DoNotOptimize(dK.data());
-        benchmark::DoNotOptimize(dV.data());
+        const bench::RawAttention r = bench::raw_attention(Q, K, V, G, kBatch * kHeads, kT, kD);
+        benchmark::DoNotOptimize(r.O.data());
+        benchmark::DoNotOptimize(r.dQ.data());
+        benchmark::DoNotOptimize(r.dK.data());
+        benchmark::DoNotOptimize(r.dV.data());
     }
     state.SetItemsProcessed(state.iterations() * 12 * kBatch * kHeads * kT * kT * kD);
 }
