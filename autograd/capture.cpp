@@ -316,21 +316,10 @@ void Capture::run(std::vector<Array>* grads) {
                 (*grads)[k] = Array::scalar(f64, g);
                 continue;
             }
-            // Into the leaf's inline gradient bytes, as the engine's scalar path adds: stored
-            // when none is held, else added; a gradient holding a graph goes the general way.
+            // Into the leaf's inline gradient bytes, as the engine's scalar path adds.
             Node* p = params_[k].node();
             lock_node(p);
-            if (!p->has_grad_) {
-                std::memcpy(p->grad_.inline_, &g, sizeof g);
-                p->has_grad_ = true;
-            } else if (!(p->flags_ & Node::kGradNode)) {
-                double sum;
-                std::memcpy(&sum, p->grad_.inline_, sizeof sum);
-                sum += g;
-                std::memcpy(p->grad_.inline_, &sum, sizeof sum);
-            } else {
-                p->accumulate(Array::scalar(f64, g));
-            }
+            p->add_scalar_grad(g);
             unlock_node(p);
         }
         return;

@@ -232,21 +232,6 @@ public:
         return true;
     }
     static double first(const Array& a) { return detail::first_element<double>(a); }
-    // Adds g into a one-float64 node's gradient (the caller holds a leaf's lock). A gradient
-    // holding a graph (an earlier create_graph backward) takes the general route.
-    static void add_scalar(Node* in, double g) {
-        if (!in->has_grad_) {
-            std::memcpy(in->grad_.inline_, &g, sizeof g);
-            in->has_grad_ = true;
-        } else if (!(in->flags_ & Node::kGradNode)) {
-            double sum;
-            std::memcpy(&sum, in->grad_.inline_, sizeof sum);
-            sum += g;
-            std::memcpy(in->grad_.inline_, &sum, sizeof sum);
-        } else {
-            in->accumulate(detail::one_element_array<double>(in->value_.shape(), g));
-        }
-    }
     // n's rule on doubles; g = dL/dn. The inputs' gradients are delivered as deliver() would.
     template <class LeafLockT>
     static void scalar_step(Node* n, double g) {
@@ -261,9 +246,9 @@ public:
             if (!x->requires_grad()) continue;
             if (x->is_leaf()) {
                 LeafLockT lock(x);
-                add_scalar(x, gin[i]);
+                x->add_scalar_grad(gin[i]);
             } else {
-                add_scalar(x, gin[i]);
+                x->add_scalar_grad(gin[i]);
             }
         }
     }

@@ -230,6 +230,23 @@ private:
         n_inputs_ = 0;
         inline_inputs_[0] = inline_inputs_[1] = nullptr;
     }
+    // Adds g into a one-float64 node's inline gradient bytes (the caller holds a leaf's lock):
+    // the scalar paths of the engine and of the capture tape. A gradient holding a graph (an
+    // earlier create_graph backward) takes the general route.
+    void add_scalar_grad(double g) {
+        if (!has_grad_) {
+            std::memcpy(grad_.inline_, &g, sizeof g);
+            has_grad_ = true;
+        } else if (!(flags_ & kGradNode)) {
+            double sum;
+            std::memcpy(&sum, grad_.inline_, sizeof sum);
+            sum += g;
+            std::memcpy(grad_.inline_, &sum, sizeof sum);
+        } else {
+            add_scalar_grad_to_graph(g);
+        }
+    }
+    void add_scalar_grad_to_graph(double g);
     void accumulate(Array&& g);   // Array mode; caller checked shape and dtype
     void accumulate(Tensor&& g);  // graph mode (records an add when one is held)
     Array take_grad();            // Array mode: the accumulator, emptied

@@ -160,6 +160,10 @@ void Node::add_to_grad(const Array& g) {
     });
 }
 
+void Node::add_scalar_grad_to_graph(double g) {
+    accumulate(detail::one_element_array<double>(value_.shape(), g));
+}
+
 void Node::accumulate(Array&& g) {
     if (!has_grad_) {
         grad_ = g.release_storage();
