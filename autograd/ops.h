@@ -230,6 +230,12 @@ Tensor add_n(const std::vector<Tensor>& terms, const CallSite& site = CallSite::
 /// broadcast, e.g. (2,1,3,4)·(5,4,2) -> (2,5,3,2). d/dA = grad · B^T, d/dB = A^T · grad (per
 /// batch, summed over the batch dims that broadcast an operand).
 Tensor matmul(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
+/// beta·input + alpha·(mat1·mat2), as torch::addmm: mat1 (n,m), mat2 (m,p), input broadcast to
+/// (n,p); nn::Linear's product and bias in one gemm. d/dinput = beta·grad (summed to input's
+/// shape), d/dmat1 = alpha·grad·mat2^T, d/dmat2 = alpha·mat1^T·grad. beta 0 ignores input's
+/// values (NaN in it does not propagate).
+Tensor addmm(const Tensor& input, const Tensor& mat1, const Tensor& mat2, double beta = 1,
+             double alpha = 1, const CallSite& site = CallSite::current());
 /// Batched product of two 3-D tensors (b,n,m)·(b,m,p) -> (b,n,p), no broadcasting. As matmul.
 Tensor bmm(const Tensor& a, const Tensor& b, const CallSite& site = CallSite::current());
 

@@ -48,6 +48,9 @@ Tensor Linear::forward(const Tensor& x) {
         for (std::size_t d = 0; d + 1 < x.ndim(); ++d) rows *= x.shape()[d];
         return reshape(forward(reshape(x, Shape{rows, in_})), out_shape);
     }
+    // As torch's F.linear: a 2-D input with a bias is one addmm (the bias copied into the
+    // result, then the gemm adds the product into it: no zeroing or bias pass).
+    if (bias_.defined() && x.ndim() == 2) return addmm(bias_, x, weight_);
     Tensor y = matmul(x, weight_);
     return bias_.defined() ? y + bias_ : y;
 }

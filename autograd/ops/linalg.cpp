@@ -146,10 +146,109 @@ Tensor matmul_flags(const Tensor& a, const Tensor& b, MatmulParams p) {
     return record(kMatmul, std::move(c), {&a, &b}, p);
 }
 
+// ---- addmm: beta input + alpha (mat1 @ mat2), nn::Linear's fused product and bias ----
+
+struct AddmmParams {
+    double beta = 1, alpha = 1;
+};
+
+// out = beta input + alpha (m1 @ m2), input broadcast to (n, p), with G = dL/dout:
+//   d input = beta G (the engine sums it back to input's shape),
+//   d m1 = alpha G m2^T, d m2 = alpha m1^T G,
+// the products flagged matmuls (no transposed copies), so differentiable again.
+TensorGrads addmm_rule(const OpContext& ctx, const Tensor& grad) {
+    const AddmmParams p = ctx.params<AddmmParams>();
+    const auto scaled = [](const Tensor& t, double s) { return s == 1 ? t : t * s; };
+    Tensor gi, g1, g2;
+    if (ctx.needs_grad(0)) gi = scaled(grad, p.beta);
+    if (ctx.needs_grad(1)) g1 = scaled(matmul_flags(grad, ctx.input(2), {false, true}), p.alpha);
+    if (ctx.needs_grad(2)) g2 = scaled(matmul_flags(ctx.input(1), grad, {true, false}), p.alpha);
+    return TensorGrads(std::vector<Tensor>{std::move(gi), std::move(g1), std::move(g2)});
+}
+
+// The forward into `out` (n, p). With alpha 1 the input is copied into out, broadcast, and the
+// gemm adds the product into it (beta = 1 in BLAS terms: no zeroing pass and no separate bias
+// pass, as torch's addmm). Otherwise the product goes to a temporary and is combined after.
+// beta 0 ignores the input's values (a NaN in it does not propagate), as torch.addmm.
+void addmm_into(const Array& input, const Array& m1, const Array& m2, AddmmParams p, Array& out) {
+    const std::size_t n = m1.shape()[0], k = m1.shape()[1], q = m2.shape()[1];
+    dispatch("addmm", out.dtype(), [&](auto t) {
+        using T = decltype(t);
+        const T beta = static_cast<T>(p.beta), alpha = static_cast<T>(p.alpha);
+        if (p.alpha == 1 && p.beta != 0) {
+            if (p.beta == 1) {
+                kernels::map_into<T>(
+                    out, [](T v) { return v; }, input);
+            } else {
+                kernels::map_into<T>(
+                    out, [beta](T v) { return beta * v; }, input);
+            }
+            kernels::gemm(m1.data<T>(), false, m2.data<T>(), false, out.data<T>(), n, q, k, T(1));
+            return;
+        }
+        if (p.beta == 0) {
+            kernels::gemm(m1.data<T>(), false, m2.data<T>(), false, out.data<T>(), n, q, k);
+            T* o = out.data<T>();
+            for (std::size_t i = 0, e = out.numel(); i < e; ++i) o[i] *= alpha;
+            return;
+        }
+        Array prod = Array::empty(out.dtype(), out.shape());
+        kernels::gemm(m1.data<T>(), false, m2.data<T>(), false, prod.data<T>(), n, q, k);
+        kernels::map_into<T>(
+            out, [beta, alpha](T v, T c) { return beta * v + alpha * c; }, input, prod);
+    });
+}
+
+void addmm_forward_into(const Node& self, Array& out) {
+    addmm_into(self.input(0), self.input(1), self.input(2), self.params<AddmmParams>(), out);
+}
+
+const OpDef kAddmm = [] {
+    OpDef d{};
+    d.name = "addmm";
+    d.backward = &addmm_rule;
+    d.forward_into = &addmm_forward_into;
+    d.destroy_params = destroy_params_of<AddmmParams>();  // two doubles: on the heap
+    return d;
+}();
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, const CallSite&) {
     return matmul_flags(a, b, MatmulParams{});
+}
+
+Tensor addmm(const Tensor& input, const Tensor& mat1, const Tensor& mat2, double beta, double alpha,
+             const CallSite&) {
+    detail::check_defined("addmm", input, "input");
+    detail::check_defined("addmm", mat1, "mat1");
+    detail::check_defined("addmm", mat2, "mat2");
+    if (mat1.ndim() != 2 || mat2.ndim() != 2) {
+        throw std::invalid_argument("addmm: expected 2-D mat1 and mat2 (got " + mat1.shape().str() +
+                                    " and " + mat2.shape().str() + ")");
+    }
+    if (mat1.shape()[1] != mat2.shape()[0]) {
+        throw std::invalid_argument("addmm: inner dimensions differ (got " + mat1.shape().str() +
+                                    " and " + mat2.shape().str() + ")");
+    }
+    detail::check_same_dtype("addmm", mat1, mat2);
+    detail::check_same_dtype("addmm", input, mat1);
+    const Shape out_shape{mat1.shape()[0], mat2.shape()[1]};
+    bool fits = input.ndim() <= 2;
+    for (std::size_t d = 0; fits && d < input.ndim(); ++d) {
+        const std::size_t s = input.shape()[d], want = out_shape[2 - input.ndim() + d];
+        fits = s == want || s == 1;
+    }
+    if (!fits) {
+        throw std::invalid_argument("addmm: input of shape " + input.shape().str() +
+                                    " cannot be broadcast to the product's shape " +
+                                    out_shape.str() + " (mat1 " + mat1.shape().str() + ", mat2 " +
+                                    mat2.shape().str() + ")");
+    }
+    const AddmmParams p{beta, alpha};
+    Array out = Array::empty(mat1.dtype(), out_shape);
+    addmm_into(input.value(), mat1.value(), mat2.value(), p, out);
+    return record(kAddmm, std::move(out), {&input, &mat1, &mat2}, p);
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b, const CallSite&) {

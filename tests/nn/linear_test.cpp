@@ -28,6 +28,15 @@ TEST(Linear, ForwardIsXTimesWeightPlusBias) {
     EXPECT_EQ(y.to_vector(), (std::vector<double>{0, 24, -3, 3}));
 }
 
+TEST(Linear, TwoDimensionalInputWithBiasIsOneAddmm) {
+    // As torch's F.linear: one node, the bias in the gemm; without a bias, a matmul.
+    Linear fc = course_layer();
+    const Tensor x = tensor({2, 5, 1, 0}, Shape{2, 2}, f64, /*requires_grad=*/true);
+    EXPECT_EQ(fc.forward(x).op(), "addmm");
+    Linear plain(2, 2, /*bias=*/false, f64);
+    EXPECT_EQ(plain.forward(x).op(), "matmul");
+}
+
 TEST(Linear, OneDimensionalInputGivesOneDimensionalOutput) {
     Linear fc = course_layer();
     Tensor y = fc.forward(tensor({2, 5}, f64));

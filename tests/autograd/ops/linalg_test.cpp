@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+#include <utility>
+
 #include "tests/autograd/ops/op_test_util.h"
 
 namespace xgrad {
@@ -105,6 +109,90 @@ TEST(MatmulNd, Errors) {
                      "bmm: batch sizes differ (got (2,3,4) and (3,4,5))");
     EXPECT_THROW_MSG(bmm(zeros({2, 3, 4}), zeros({2, 5, 5})), std::invalid_argument,
                      "bmm: inner dimensions differ (got (2,3,4) and (2,5,5))");
+}
+
+// addmm against beta * input + alpha * (a naive product), input broadcast to (n, p).
+std::vector<double> naive_addmm(const Tensor& input, const Tensor& m1, const Tensor& m2,
+                                double beta, double alpha) {
+    const std::size_t n = m1.shape()[0], k = m1.shape()[1], p = m2.shape()[1];
+    const std::vector<double> prod = naive(m1, m2, 1, 0, 0, n, k, p), in = input.to_vector();
+    std::vector<double> out(n * p);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < p; ++j) {
+            // input (), (p), (1,p), (n,1) or (n,p): index it as its broadcast would.
+            std::size_t at = 0;
+            if (input.ndim() == 1) at = input.shape()[0] == 1 ? 0 : j;
+            if (input.ndim() == 2) {
+                at = (input.shape()[0] == 1 ? 0 : i) * input.shape()[1] +
+                     (input.shape()[1] == 1 ? 0 : j);
+            }
+            out[i * p + j] = (beta == 0 ? 0 : beta * in[at]) + alpha * prod[i * p + j];
+        }
+    return out;
+}
+
+TEST(Addmm, ValuesWithBroadcastInputAndScales) {
+    const Tensor m1 = uniform({3, 4}, -1, 1, 40, f64), m2 = uniform({4, 5}, -1, 1, 41, f64);
+    for (const Shape& s : {Shape{}, Shape{5}, Shape{1, 5}, Shape{3, 1}, Shape{3, 5}}) {
+        const Tensor in = uniform(s, -1, 1, 42, f64);
+        for (const auto& [beta, alpha] : {std::pair{1.0, 1.0}, std::pair{2.0, 1.0},
+                                          std::pair{1.0, -0.5}, std::pair{0.5, 3.0}}) {
+            EXPECT_TRUE(values_are(addmm(in, m1, m2, beta, alpha), {3, 5},
+                                   naive_addmm(in, m1, m2, beta, alpha), 1e-14))
+                << "input " << s.str() << " beta " << beta << " alpha " << alpha;
+        }
+    }
+    // float32 as well (the path nn::Linear takes).
+    const Tensor a = uniform({2, 3}, -1, 1, 43), b = uniform({3, 2}, -1, 1, 44),
+                 c = uniform({2}, -1, 1, 45);
+    EXPECT_TRUE(values_are(addmm(c, a, b), {2, 2},
+                           naive_addmm(to(c, f64), to(a, f64), to(b, f64), 1, 1), 1e-6));
+}
+
+TEST(Addmm, BetaZeroIgnoresTheInput) {
+    // As torch.addmm: with beta 0, NaN and inf in input do not propagate, and its gradient is 0.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const Tensor in = f64s({nan, INFINITY}, {2}, true), m1 = iota({2, 2}), m2 = iota({2, 2});
+    const Tensor out = addmm(in, m1, m2, 0, 2);
+    EXPECT_TRUE(values_are(out, {2, 2}, {2 * 2, 2 * 3, 2 * 6, 2 * 11}));
+    sum(out).backward();
+    EXPECT_TRUE(values_are(in.grad(), {2}, {0, 0}));
+}
+
+TEST(Addmm, Gradcheck) {
+    for (const Shape& s : {Shape{}, Shape{4}, Shape{1, 4}, Shape{3, 1}, Shape{3, 4}}) {
+        EXPECT_TRUE(grad_ok([](const V& v) { return addmm(v[0], v[1], v[2]); },
+                            {rand64(s, 50), rand64({3, 2}, 51), rand64({2, 4}, 52)}))
+            << s.str();
+        EXPECT_TRUE(grad_ok([](const V& v) { return addmm(v[0], v[1], v[2], 0.5, -2); },
+                            {rand64(s, 53), rand64({3, 2}, 54), rand64({2, 4}, 55)}))
+            << s.str();
+    }
+}
+
+TEST(Addmm, Gradgradcheck) {
+    EXPECT_TRUE(gradgrad_ok([](const V& v) { return square(addmm(v[0], v[1], v[2])); },
+                            {rand64({4}, 60), rand64({3, 2}, 61), rand64({2, 4}, 62)}));
+    EXPECT_TRUE(gradgrad_ok([](const V& v) { return addmm(v[0], v[1], v[2], 2, 0.5); },
+                            {rand64({3, 1}, 63), rand64({3, 2}, 64), rand64({2, 4}, 65)}));
+}
+
+TEST(Addmm, Errors) {
+    EXPECT_THROW_MSG(addmm(zeros({3}), zeros({3}), zeros({3, 3})), std::invalid_argument,
+                     "addmm: expected 2-D mat1 and mat2 (got (3) and (3,3))");
+    EXPECT_THROW_MSG(addmm(zeros({3}), zeros({2, 3}), zeros({4, 3})), std::invalid_argument,
+                     "addmm: inner dimensions differ (got (2,3) and (4,3))");
+    EXPECT_THROW_MSG(addmm(zeros({2}), zeros({2, 3}), zeros({3, 4})), std::invalid_argument,
+                     "addmm: input of shape (2) cannot be broadcast to the product's shape (2,4) "
+                     "(mat1 (2,3), mat2 (3,4))");
+    EXPECT_THROW_MSG(addmm(zeros({1, 2, 4}), zeros({2, 3}), zeros({3, 4})), std::invalid_argument,
+                     "addmm: input of shape (1,2,4) cannot be broadcast");
+    EXPECT_THROW_MSG(addmm(zeros({4}, f64), zeros({2, 3}), zeros({3, 4})), std::invalid_argument,
+                     "addmm: dtypes differ");
+    EXPECT_THROW_MSG(addmm(Tensor(), zeros({2, 3}), zeros({3, 4})), std::invalid_argument,
+                     "addmm: input is an undefined tensor");
+    const Tensor i64 = Tensor(Array::from_vector(std::vector<std::int64_t>{1, 2, 3, 4}, {2, 2}));
+    EXPECT_THROW_MSG(addmm(i64, i64, i64), std::invalid_argument, "addmm", "int64");
 }
 
 }  // namespace
