@@ -1,7 +1,9 @@
 // The N-d ops through the engine (Tensors, graph, backward), one thread, each next to a
 // baseline in this binary (bench/ratios.py pairs BM_<Area>Engine<rest> with BM_<Area>Hand/Blas):
-// - permute(x, {0,2,1}).contiguous() of a (64,128,256) float32 tensor against a memcpy of the
-//   same 32 MB into a fresh buffer (issue 10: within 2x);
+// - permute(x, dims).contiguous() of a (64,128,256) float32 tensor, for every dims but the
+//   identity (the benchmark's arguments), against a memcpy of the same 8 MB into a fresh
+//   buffer (issue 10: within 2x); the baseline takes the same arguments so that ratios.py pairs
+//   each permutation with its own run of the memcpy;
 // - bmm of 32 batches of 64x64 @ 64x64 float32, forward + backward through Tensor::backward,
 //   against a loop of raw cblas_sgemm calls (C = AB, dA = G B^T, dB = A^T G; issue 10: 1.15x);
 // - attention softmax(q k^T / sqrt(d)) v at (B,H,T,D) = (8,4,128,32), forward + backward,
@@ -15,6 +17,7 @@
 #include <cblas.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -27,8 +30,9 @@ using namespace xgrad;
 
 void BM_ShapeOpsEnginePermuteContiguous(benchmark::State& state) {
     const Tensor x = uniform({64, 128, 256}, -1, 1, 1);
+    const std::vector<std::int64_t> dims = {state.range(0), state.range(1), state.range(2)};
     for (auto _ : state) {
-        Tensor p = contiguous(permute(x, {0, 2, 1}));
+        Tensor p = contiguous(permute(x, dims));
         benchmark::DoNotOptimize(p.value().raw());
     }
     state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(x.value().nbytes()));
@@ -148,8 +152,15 @@ void BM_ShapeOpsBlasAttentionFwdBwd(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * 12 * kBatch * kHeads * kT * kT * kD);
 }
 
-BENCHMARK(BM_ShapeOpsEnginePermuteContiguous)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_ShapeOpsHandPermuteContiguous)->Unit(benchmark::kMillisecond);
+void permutations(benchmark::internal::Benchmark* b) {
+    for (const std::vector<std::int64_t>& dims : std::vector<std::vector<std::int64_t>>{
+             {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}) {
+        b->Args(dims);
+    }
+    b->ArgNames({"", "", ""})->Unit(benchmark::kMillisecond);
+}
+BENCHMARK(BM_ShapeOpsEnginePermuteContiguous)->Apply(permutations);
+BENCHMARK(BM_ShapeOpsHandPermuteContiguous)->Apply(permutations);
 BENCHMARK(BM_ShapeOpsEngineReshapeFwdBwd)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ShapeOpsHandReshapeFwdBwd)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ShapeOpsEngineBmmFwdBwd)->Unit(benchmark::kMillisecond);

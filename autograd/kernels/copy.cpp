@@ -1,6 +1,8 @@
 // Strided copies and permute. The view is first simplified (size-1 dims dropped, dims that are
 // contiguous with their inner neighbour merged), then copied by one of three loops: memcpy rows
-// (innermost stride 1), 2-D tiles (a transpose: some other dim has stride 1), or a strided row.
+// (innermost stride 1), 16x16 tiles (a transpose: some other dim has stride 1), or a strided
+// row. Every permutation of a contiguous array is one of the first two: (2,0,1) of (A,B,C) is one
+// (A*B, C) transpose, (2,1,0) a batch of B strided (A, C) transposes.
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -123,48 +125,39 @@ struct Odometer {
 }
 #endif
 
-// Software prefetch into L2 of the next 2-D block of a batched transpose (its source and its
-// destination, each one contiguous range) while this one is transposed, a few lines per 8x8
-// block: the strided reads and writes of a transpose then hit L2 instead of waiting on L3 or
-// memory, which the hardware prefetchers do not fetch ahead for them. (0,2,1) of (64,128,256)
-// float32, 100 interleaved runs on the loaded machine: 1.31-1.36x a memcpy with it, 1.81-1.86x
-// without from memory; 1.44-1.66x vs 1.52-1.71x from L3.
-struct Prefetch {
-    std::uintptr_t src = 0, src_end = 0, dst = 0, dst_end = 0;  // [begin, end) of each range
-    std::size_t lines = 0;                                      // per step, on each side
-    void step() {
-        for (std::size_t k = 0; k < lines; ++k) {
-            if (src < src_end) __builtin_prefetch(reinterpret_cast<const void*>(src), 0, 2);
-            // A read prefetch of the destination: the line arrives exclusive, and the store
-            // then owns it without another trip.
-            if (dst < dst_end) __builtin_prefetch(reinterpret_cast<const void*>(dst), 0, 2);
-            src += 64;
-            dst += 64;
-        }
-    }
-};
-
-// One tile of a transpose: d[i * ld + j] = s[i + j * ls] for i < ni, j < nj.
+// A tile of a transpose is one cache line of elements on each side (16x16 float32): it reads
+// 16 whole source lines and writes 16 whole destination lines, so every line is fetched and
+// written once whatever the strides. 8x8 float32 tiles read and write half lines, and when the
+// strides alias (rows 2^k bytes apart share a cache set; (2,1,0) of (64,128,256) float32 reads
+// rows 128 KB apart and writes rows 32 KB apart) the other half is often fetched again.
 template <class E>
-inline void transpose_tile(const E* s, std::size_t ls, E* d, std::size_t ld, std::size_t ni,
-                           std::size_t nj, Prefetch& pf) {
-    std::size_t i0 = 0;
+inline constexpr std::size_t kLine = 64 / sizeof(E);
+
+// One tile: d[i * ld + j] = s[i + j * ls] for i < ni, j < nj (ni, nj <= kLine<E>).
+template <class E>
+[[gnu::always_inline]] inline void transpose_tile(const E* s, std::size_t ls, E* d, std::size_t ld,
+                                                  std::size_t ni, std::size_t nj) {
 #if defined(__AVX2__)
     if constexpr (sizeof(E) == 4) {
-        for (; i0 + 8 <= ni; i0 += 8) {
-            std::size_t j0 = 0;
-            for (; j0 + 8 <= nj; j0 += 8) {
-                pf.step();
-                transpose8x8(s + i0 + j0 * ls, ls, d + i0 * ld + j0, ld);
+        if (ni == 16 && nj == 16) {
+            // Source rows 0-7 whole (two 8x8 blocks), then rows 8-15, into a buffer that stays
+            // in L1; then the 16 destination lines, each whole.
+            alignas(64) std::uint32_t buf[16 * 16];
+            transpose8x8(s, ls, buf, 16);
+            transpose8x8(s + 8, ls, buf + 8 * 16, 16);
+            transpose8x8(s + 8 * ls, ls, buf + 8, 16);
+            transpose8x8(s + 8 * ls + 8, ls, buf + 8 * 16 + 8, 16);
+            for (std::size_t i = 0; i < 16; ++i) {
+                const float* b = reinterpret_cast<const float*>(buf + i * 16);
+                float* o = reinterpret_cast<float*>(d + i * ld);
+                _mm256_storeu_ps(o, _mm256_load_ps(b));
+                _mm256_storeu_ps(o + 8, _mm256_load_ps(b + 8));
             }
-            for (std::size_t i = i0; i < i0 + 8; ++i) {
-                for (std::size_t j = j0; j < nj; ++j) d[i * ld + j] = s[i + j * ls];
-            }
+            return;
         }
     }
 #endif
-    (void)pf;
-    for (std::size_t i = i0; i < ni; ++i) {
+    for (std::size_t i = 0; i < ni; ++i) {
         for (std::size_t j = 0; j < nj; ++j) d[i * ld + j] = s[i + j * ls];
     }
 }
@@ -217,54 +210,60 @@ void copy_view(const E* src, E* dst, const View& v) {
                 dof += i * rest_dst[d];
             }
         };
-        // The next block is prefetched when its source rows are adjacent (a batch of full
-        // matrices, as (0,2,1)) and its destination too: each is then one range of bytes.
-        const bool src_dense = inner_stride == rt, dst_dense = dst_t == inner;
-        const std::size_t block_bytes = rt * inner * sizeof(E);
-        const std::size_t steps = std::max<std::size_t>(1, (rt / 8) * (inner / 8));
-        auto blocks = [&](std::size_t r0, std::size_t r1) {
-            for (std::size_t r = r0; r < r1; ++r) {
-                std::size_t so = 0, dof = 0;
-                offsets(r, so, dof);
-                Prefetch pf;
-                if (r + 1 < n_rest && (src_dense || dst_dense)) {
-                    std::size_t nso = 0, ndo = 0;
-                    offsets(r + 1, nso, ndo);
-                    if (src_dense) {
-                        pf.src = reinterpret_cast<std::uintptr_t>(src + nso);
-                        pf.src_end = pf.src + block_bytes;
+        // Work items: a band of L source rows (L consecutive indices of `inner`) of one block,
+        // all of t, one tile after the other along t: each item reads L source rows from left
+        // to right (streams) and writes a column of L-element pieces of rt output rows.
+        // Bands along t instead (L output rows each, reading a column of source lines) took
+        // 2.1-2.8x a memcpy for (1,2,0) of (64,128,256) float32 and 2.2-3.1x for (2,1,0), whose
+        // source rows are 128 KB apart, against 1.5-2.0x and 1.8-2.2x (a standalone timing
+        // loop, medians of 300, loaded machine).
+        constexpr std::size_t L = kLine<E>;
+        const std::size_t bands = (inner + L - 1) / L, tiles = (rt + L - 1) / L;
+        const std::size_t n_items = n_rest * bands;
+        struct Band {
+            const E* s;
+            E* d;
+            std::size_t nj;  // source rows in the band: L, or fewer in a block's last band
+        };
+        const auto band = [&](std::size_t w) {
+            std::size_t so = 0, dof = 0;
+            offsets(w / bands, so, dof);
+            const std::size_t j0 = (w % bands) * L;
+            return Band{src + so + j0 * inner_stride, dst + dof + j0, std::min(L, inner - j0)};
+        };
+        auto items = [&](std::size_t w0, std::size_t w1) {
+            // A second cursor kAhead tiles ahead prefetches its tile's source and destination
+            // lines into L2: the hardware follows neither the jump to the next item's rows nor
+            // the destination's column of lines (with bands along t, (1,2,0) took 3.3-3.5x a
+            // memcpy without the prefetch, 1.9-2.3x with it).
+            constexpr std::size_t kAhead = 8;
+            std::size_t wa = std::min(w0 + kAhead / tiles, n_items),
+                        qa = wa < n_items ? kAhead % tiles : 0;
+            Band ahead = wa < n_items ? band(wa) : Band{};
+            for (std::size_t w = w0; w < w1; ++w) {
+                const Band b = band(w);
+                for (std::size_t i0 = 0; i0 < rt; i0 += L) {
+                    if (wa < n_items) {
+                        const E* ps = ahead.s + qa * L;
+                        E* pd = ahead.d + qa * L * dst_t;
+                        for (std::size_t j = 0; j < ahead.nj; ++j)
+                            __builtin_prefetch(ps + j * inner_stride, 0, 2);
+                        for (std::size_t i = 0, ni = std::min(L, rt - qa * L); i < ni; ++i)
+                            __builtin_prefetch(pd + i * dst_t, 1, 2);
+                        if (++qa == tiles) {
+                            qa = 0;
+                            if (++wa < n_items) ahead = band(wa);
+                        }
                     }
-                    if (dst_dense) {
-                        pf.dst = reinterpret_cast<std::uintptr_t>(dst + ndo);
-                        pf.dst_end = pf.dst + block_bytes;
-                    }
-                    pf.lines = (block_bytes / 64 + steps - 1) / steps;
-                }
-                // 64x64 tiles; 32x32 when the strided reads are 32 KB or more apart, where
-                // 64 rows of a tile map to a few cache sets and evict each other (measured,
-                // loaded machine: permute (2,1,0) of (64,128,256) float32 took 5.4x a memcpy
-                // with 64, 2.8x with 32, 3.7x with 16; (0,2,1) 1.9x with 64, 2.8x with 32).
-                // The tile's strided side (jt source rows, inner_stride apart) is cut to 32 rows
-                // when the stride is a multiple of 1 KB: such rows fall into 1/16 of L1's sets,
-                // and 64 of them need more ways than L1 has (the (0,2,1) permute of
-                // (64,128,256) float32 has a 1 KB stride).
-                const std::size_t kTile = inner_stride * sizeof(E) >= (32u << 10) ? 32 : 64;
-                const std::size_t jt = (inner_stride * sizeof(E)) % 1024 == 0 ? 32 : kTile;
-                for (std::size_t i0 = 0; i0 < rt; i0 += kTile) {
-                    const std::size_t ni = std::min(rt - i0, kTile);
-                    for (std::size_t j0 = 0; j0 < inner; j0 += jt) {
-                        transpose_tile(src + so + i0 + j0 * inner_stride, inner_stride,
-                                       dst + dof + i0 * dst_t + j0, dst_t, ni,
-                                       std::min(inner - j0, jt), pf);
-                    }
+                    transpose_tile(b.s + i0, inner_stride, b.d + i0 * dst_t, dst_t,
+                                   std::min(L, rt - i0), b.nj);
                 }
             }
         };
-        const std::size_t per = rt * inner;
         if (n < kParallelGrain) {
-            blocks(0, n_rest);
+            items(0, n_items);
         } else {
-            parallel_for(0, n_rest, std::max<std::size_t>(1, kParallelGrain / per), blocks);
+            parallel_for(0, n_items, std::max<std::size_t>(1, kParallelGrain / (L * rt)), items);
         }
         return;
     }
