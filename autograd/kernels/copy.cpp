@@ -268,12 +268,26 @@ void copy_view(const E* src, E* dst, const View& v) {
         return;
     }
     const std::size_t n_rows = n / inner;
+    // Contiguous rows that are not adjacent in the source ((1,0,2) of (64,128,256) float32:
+    // 1 KB rows 128 KB apart): the source of the row kAhead rows on is prefetched into L2, as
+    // the hardware only finds each row's stream after its first lines. (1,0,2): 1.4-1.8x a
+    // memcpy with it, 1.7-2.0x without (3 runs of 9, loaded machine). Rows of up to 4 KB: a
+    // longer row is a stream the hardware follows.
+    constexpr std::size_t kAhead = 4;
+    const std::size_t row_lines = inner_stride == 1 ? (inner * sizeof(E) + 63) / 64 : 0;
     auto rows = [&](std::size_t r0, std::size_t r1) {
         Odometer od(v, nd - 1, r0);
+        Odometer ahead(v, nd - 1, std::min(r0 + kAhead, n_rows - 1));
         for (std::size_t r = r0; r < r1; ++r, od.next()) {
             E* d = dst + r * inner;
             const E* s = src + od.off;
             if (inner_stride == 1) {
+                if (row_lines <= 64 && r + kAhead < n_rows) {
+                    const char* p = reinterpret_cast<const char*>(src + ahead.off);
+                    for (std::size_t k = 0; k < row_lines; ++k)
+                        __builtin_prefetch(p + 64 * k, 0, 2);
+                    ahead.next();
+                }
                 std::memcpy(d, s, inner * sizeof(E));
             } else {
                 for (std::size_t j = 0; j < inner; ++j) d[j] = s[j * inner_stride];
