@@ -59,8 +59,10 @@ void Adam::step() {
             const T step_size = T(lr / bc1), inv_sqrt_bc2 = T(1 / std::sqrt(bc2));
             const T tb1 = T(b1), tb2 = T(b2), tc1 = T(1 - b1), tc2 = T(1 - b2), teps = T(eps);
             const T l2 = decoupled_ ? T(0) : T(wd), decay = decoupled_ ? T(1 - lr * wd) : T(1);
+            // As PyTorch, no L2 term when it is 0: g + 0 * w would make an inf weight NaN.
+            const bool coupled = !decoupled_ && wd != 0;
             for (std::size_t k = 0, n = p.numel(); k < n; ++k) {
-                const T d = g[k] + l2 * w[k];
+                const T d = coupled ? g[k] + l2 * w[k] : g[k];
                 w[k] *= decay;
                 m[k] = tb1 * m[k] + tc1 * d;
                 v[k] = tb2 * v[k] + tc2 * d * d;

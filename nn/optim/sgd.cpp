@@ -44,8 +44,15 @@ void SGD::step() {
             T* w = p.mutable_value().data<T>();
             const std::size_t n = p.numel();
             const T tlr = T(lr), twd = T(wd), tmu = T(mu), tdamp = T(1 - damp);
+            // As PyTorch, weight decay 0 leaves the gradient alone: g + 0 * w would turn an inf
+            // weight's update into NaN.
+            const bool decay = wd != 0;
             if (mu == 0) {
-                for (std::size_t k = 0; k < n; ++k) w[k] -= tlr * (g[k] + twd * w[k]);
+                if (!decay) {
+                    for (std::size_t k = 0; k < n; ++k) w[k] -= tlr * g[k];
+                } else {
+                    for (std::size_t k = 0; k < n; ++k) w[k] -= tlr * (g[k] + twd * w[k]);
+                }
                 return;
             }
             Tensor* buf = buffer(i, 0);
@@ -53,7 +60,7 @@ void SGD::step() {
             if (first) buf = &create_buffer(i, 0);
             T* b = buf->mutable_value().data<T>();
             for (std::size_t k = 0; k < n; ++k) {
-                const T d = g[k] + twd * w[k];
+                const T d = decay ? g[k] + twd * w[k] : g[k];
                 b[k] = first ? d : tmu * b[k] + tdamp * d;
                 w[k] -= tlr * (nesterov ? d + tmu * b[k] : b[k]);
             }

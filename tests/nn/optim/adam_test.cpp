@@ -86,6 +86,23 @@ TEST(AdamW, DecaysWeightsDecoupledFromTheGradient) {
     expect_matches_reference(opt, p, {0.01, 0.9, 0.999, 1e-8, 1e-2, true});
 }
 
+TEST(Adam, AnInfiniteWeightStaysInfiniteWithoutAnL2Term) {
+    // As torch.optim.Adam/AdamW: no g + 0 * w (0 * inf is NaN) when weight_decay is 0 or
+    // decoupled; the finite weight moves by about lr.
+    Tensor p = tensor({INFINITY, 1}, Shape{2}, f64, true),
+           q = tensor({INFINITY, 1}, Shape{2}, f64, true);
+    Adam adam({p}, AdamOptions(0.1));
+    AdamW adamw({q}, AdamWOptions(0.1));
+    set_grad(p, {1, 1});
+    set_grad(q, {1, 1});
+    adam.step();
+    adamw.step();
+    EXPECT_EQ(p.to_vector()[0], INFINITY);
+    EXPECT_EQ(q.to_vector()[0], INFINITY);
+    EXPECT_NEAR(p.to_vector()[1], 1 - 0.1, 1e-7);
+    EXPECT_NEAR(q.to_vector()[1], (1 - 0.1 * 1e-2) - 0.1, 1e-7);
+}
+
 TEST(Adam, StateIsCreatedAtTheFirstStepAndCountsSteps) {
     Tensor p = tensor({1, 2}, Shape{2}, f32, true), q = tensor({3}, Shape{1}, f32, true);
     Adam opt(std::vector<NamedTensor>{{"w", p}, {"b", q}}, AdamOptions(1e-3));

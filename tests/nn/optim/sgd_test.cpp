@@ -76,6 +76,18 @@ TEST(SGD, WeightDecayAddsAnL2Gradient) {
     expect_near(p.to_vector(), {1.8, -3.9});
 }
 
+TEST(SGD, NoWeightDecayLeavesAnInfiniteWeightInfinite) {
+    // As torch.optim.SGD: weight_decay 0 adds no 0 * w term (0 * inf is NaN), with and without
+    // momentum.
+    for (const double mu : {0.0, 0.9}) {
+        Tensor p = tensor({INFINITY, 1}, Shape{2}, f64, true);
+        SGD opt({p}, SGDOptions(0.1).momentum(mu));
+        set_grad(p, {1, 1});
+        opt.step();
+        EXPECT_EQ(p.to_vector(), (Values{INFINITY, 1 - 0.1})) << "momentum " << mu;
+    }
+}
+
 TEST(SGD, SkipsParametersWithoutAGradient) {
     Tensor used = tensor({1}, Shape{1}, f64, true), unused = tensor({5}, Shape{1}, f64, true);
     SGD opt(std::vector<Tensor>{used, unused}, SGDOptions(1).momentum(0.9).weight_decay(0.1));
