@@ -7,7 +7,6 @@
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "autograd/capture.h"
+#include "bench/interleaved.h"
 #include "nn/nn.h"
 
 namespace {
@@ -57,23 +57,36 @@ void BM_MlpStepEngine(benchmark::State& state) {
 // The same step captured once (autograd/capture.h) and replayed on the batch each iteration:
 // no graph built, the forward recomputed into the kept values, the engine's backward through
 // the kept graph. Paired with BM_MlpStepBlasReplay, the same raw-BLAS step under that name.
-void BM_MlpStepEngineReplay(benchmark::State& state) {
-    const auto n = static_cast<std::size_t>(state.range(0));
-    const Tensor x = uniform(Shape{n, kIn}, 0, 1, /*seed=*/1);
-    const std::vector<std::int64_t> y = labels(n, 2);
-    auto net = make_net();
-    nn::optim::SGD opt(net->parameters(), nn::optim::SGDOptions(kLr));
-    Capture step(
-        [&](const std::vector<Tensor>& in) { return nn::cross_entropy(net->forward(in[0]), y); },
-        {x});
-    const std::vector<Array> batch{x.value()};
-    for (auto _ : state) {
+// The captured step, its net and optimizer, on a batch of n rows.
+struct ReplayedStep {
+    Tensor x;
+    std::vector<std::int64_t> y;
+    std::shared_ptr<nn::Sequential> net = make_net();
+    nn::optim::SGD opt{net->parameters(), nn::optim::SGDOptions(kLr)};
+    Capture step;
+    std::vector<Array> batch;
+
+    explicit ReplayedStep(std::size_t n)
+        : x(uniform(Shape{n, kIn}, 0, 1, /*seed=*/1)),
+          y(labels(n, 2)),
+          step(
+              [this](const std::vector<Tensor>& in) {
+                  return nn::cross_entropy(net->forward(in[0]), y);
+              },
+              {x}),
+          batch{x.value()} {}
+    void operator()() {
         opt.zero_grad();
         step.replay(batch);
         opt.step();
         benchmark::DoNotOptimize(step.output().item());
     }
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+};
+
+void BM_MlpStepEngineReplay(benchmark::State& state) {
+    ReplayedStep replayed(static_cast<std::size_t>(state.range(0)));
+    for (auto _ : state) replayed();
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * state.range(0)));
 }
 
 // The same network and step by hand: buffers allocated once, weights (in, out) row-major.
@@ -174,48 +187,15 @@ void BM_MlpStepBlas(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
 
-// The replayed step and the raw-BLAS step alternating within one loop, each timed on its own:
-// on this shared VM a whole repetition of one side can run 10% faster or slower than the next
-// repetition of the other, and step-by-step alternation cancels that drift. Which side runs
-// first alternates too (the second finds the first's data in cache). Counters: each side's mean
-// step in us and their ratio (the issue 13 bar: <= 1.03).
+// The replayed step and the raw-BLAS step alternating step by step (bench/interleaved.h):
+// counters engine_us, hand_us and ratio (the issue 13 bar: <= 1.03).
 void BM_MlpStepInterleavedReplay(benchmark::State& state) {
-    using Clock = std::chrono::steady_clock;
     const auto n = static_cast<std::size_t>(state.range(0));
-    const Tensor x = uniform(Shape{n, kIn}, 0, 1, /*seed=*/1);
-    const std::vector<std::int64_t> y = labels(n, 2);
-    auto net = make_net();
-    nn::optim::SGD opt(net->parameters(), nn::optim::SGDOptions(kLr));
-    Capture step(
-        [&](const std::vector<Tensor>& in) { return nn::cross_entropy(net->forward(in[0]), y); },
-        {x});
-    const std::vector<Array> batch{x.value()};
+    ReplayedStep replayed(n);
     RawMlp mlp(n);
-    const auto replayed = [&] {
-        opt.zero_grad();
-        step.replay(batch);
-        opt.step();
-        benchmark::DoNotOptimize(step.output().item());
-    };
-    const auto hand = [&] { benchmark::DoNotOptimize(mlp.step(x.value().data<float>(), y)); };
-    double engine_s = 0, hand_s = 0;
-    bool engine_first = true;
-    for (auto _ : state) {
-        const auto t0 = Clock::now();
-        engine_first ? replayed() : hand();
-        const auto t1 = Clock::now();
-        engine_first ? hand() : replayed();
-        const auto t2 = Clock::now();
-        const double a = std::chrono::duration<double>(t1 - t0).count();
-        const double b = std::chrono::duration<double>(t2 - t1).count();
-        engine_s += engine_first ? a : b;
-        hand_s += engine_first ? b : a;
-        engine_first = !engine_first;
-    }
-    const auto it = static_cast<double>(state.iterations());
-    state.counters["engine_us"] = engine_s / it * 1e6;
-    state.counters["hand_us"] = hand_s / it * 1e6;
-    state.counters["ratio"] = engine_s / hand_s;
+    bench::interleaved(state, replayed, [&] {
+        benchmark::DoNotOptimize(mlp.step(replayed.x.value().data<float>(), replayed.y));
+    });
 }
 
 BENCHMARK(BM_MlpStepEngine)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);

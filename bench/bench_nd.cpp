@@ -8,12 +8,12 @@
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
-#include <chrono>
 #include <cstring>
 #include <vector>
 
 #include "autograd/autograd.h"
 #include "autograd/op.h"
+#include "bench/interleaved.h"
 
 namespace {
 
@@ -47,40 +47,20 @@ void BM_CopyHandPermute021(benchmark::State& state) { memcpy_bench(state); }
 void BM_CopyHandPermute201(benchmark::State& state) { memcpy_bench(state); }
 void BM_CopyHandPermute210(benchmark::State& state) { memcpy_bench(state); }
 
-// A permute and the memcpy alternating copy by copy in one loop, each timed, which goes first
-// alternating (as bench_mlp_step's interleaved step): the machine's speed drifts between
-// repetitions, and the ratio of two separate benchmarks moves with it. Counters: each side's
-// mean in us and their ratio (issue 10: within 2x).
+// A permute and the memcpy alternating copy by copy (bench/interleaved.h; issue 10: within 2x).
 void interleaved_bench(benchmark::State& state, std::vector<std::int64_t> dims) {
-    using Clock = std::chrono::steady_clock;
     const Array a = uniform(kCube, -1, 1, 1).value();
-    double engine_s = 0, hand_s = 0;
-    bool engine_first = true;
-    const auto engine = [&] {
-        Array p = kernels::permute(a, dims);
-        benchmark::DoNotOptimize(p.raw());
-    };
-    const auto hand = [&] {
-        Array p = Array::empty(f32, kCube);
-        std::memcpy(p.raw(), a.raw(), a.nbytes());
-        benchmark::DoNotOptimize(p.raw());
-    };
-    for (auto _ : state) {
-        const auto t0 = Clock::now();
-        engine_first ? engine() : hand();
-        const auto t1 = Clock::now();
-        engine_first ? hand() : engine();
-        const auto t2 = Clock::now();
-        const double x = std::chrono::duration<double>(t1 - t0).count();
-        const double y = std::chrono::duration<double>(t2 - t1).count();
-        engine_s += engine_first ? x : y;
-        hand_s += engine_first ? y : x;
-        engine_first = !engine_first;
-    }
-    const auto it = static_cast<double>(state.iterations());
-    state.counters["engine_us"] = engine_s / it * 1e6;
-    state.counters["hand_us"] = hand_s / it * 1e6;
-    state.counters["ratio"] = engine_s / hand_s;
+    bench::interleaved(
+        state,
+        [&] {
+            Array p = kernels::permute(a, dims);
+            benchmark::DoNotOptimize(p.raw());
+        },
+        [&] {
+            Array p = Array::empty(f32, kCube);
+            std::memcpy(p.raw(), a.raw(), a.nbytes());
+            benchmark::DoNotOptimize(p.raw());
+        });
 }
 void BM_CopyInterleavedPermute021(benchmark::State& state) { interleaved_bench(state, {0, 2, 1}); }
 void BM_CopyInterleavedPermute201(benchmark::State& state) { interleaved_bench(state, {2, 0, 1}); }
