@@ -7,75 +7,17 @@
 #include <vector>
 
 #include "autograd/op.h"
+#include "autograd/ops/elementwise_ops.h"
 #include "autograd/parallel.h"
 
 namespace xgrad {
 
-namespace {
-
-struct Sigmoid : ElementwiseOp {
-    static constexpr const char* name = "sigmoid";
-    static constexpr const char* local = "{y}(1 - {y})";
-    static constexpr std::uint32_t saves = 0;
-    template <class T>
-    static T f(T x, T) {
-        using std::exp;
-        // Two branches so e^(-x) never overflows: for x < 0 use e^x / (1 + e^x).
-        if (x >= T(0)) return T(1) / (T(1) + exp(-x));
-        const T e = exp(x);
-        return e / (T(1) + e);
-    }
-    template <class G, class C>
-    static G d(const G& g, const G&, const G& s, C) {
-        return g * s * (1 - s);  // s' = s(1-s)
-    }
-};
-
-struct Tanh : ElementwiseOp {
-    static constexpr const char* name = "tanh";
-    static constexpr const char* local = "1 - {y}^2";
-    static constexpr std::uint32_t saves = 0;
-    template <class T>
-    static T f(T x, T) {
-        using std::tanh;
-        return tanh(x);
-    }
-    template <class G, class C>
-    static G d(const G& g, const G&, const G& t, C) {
-        return g * (1 - t * t);  // 1 - tanh^2
-    }
-};
-
-struct Relu : ElementwiseOp {
-    static constexpr const char* name = "relu";
-    static constexpr const char* local = "[{a} > 0]";
-    template <class T>
-    static T f(T x, T) {
-        return (x > T(0) || x != x) ? x : T(0);  // NaN propagates (x != x)
-    }
-    // NOTE: relu'(0) := 0, as PyTorch
-    template <class G, class C>
-    static G d(const G& g, const G& x, const G&, C) {
-        return rule::times_positive(x, g);
-    }
-};
-
-struct Step : ElementwiseOp {
-    static constexpr const char* name = "step";
-    static constexpr const char* local = "0";
-    static constexpr std::uint32_t saves = 0;
-    template <class T>
-    static T f(T x, T) {
-        return x != x ? x : (x >= T(0) ? T(1) : T(-1));  // g(z) = 1 if z >= 0 else -1
-    }
-    // Both pieces are constant: g'(z) = 0 everywhere (undefined at 0; taken as 0).
-    template <class G, class C>
-    static G d(const G& g, const G&, const G&, C) {
-        return rule::zero_like(g);
-    }
-};
-
-}  // namespace
+// Sigmoid, Tanh, Relu and Step are records of autograd/ops/elementwise_ops.h (the scalar tape
+// runs them inline).
+using ew::Relu;
+using ew::Sigmoid;
+using ew::Step;
+using ew::Tanh;
 
 Tensor sigmoid(const Tensor& a, const CallSite&) { return unary_op<Sigmoid>(a); }
 Tensor tanh(const Tensor& a, const CallSite&) { return unary_op<Tanh>(a); }
