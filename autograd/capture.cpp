@@ -13,8 +13,116 @@
 
 #include "autograd/grad_mode.h"
 #include "autograd/op.h"
+#include "autograd/ops/elementwise_ops.h"
 
 namespace xgrad {
+
+// The ops the scalar tape runs inline, X(arity, Op): the records of autograd/ops/elementwise_ops.h,
+// called through the same op.h templates (detail::unary_scalar_forward<Op>, ...) that their
+// OpDef::scalar_forward / scalar_backward point to, so the rules are written once and give the
+// same bits; inline, the step costs no indirect call and no argument arrays in memory. Any
+// other op with scalar kernels (pointwise.cpp's, custom ones) calls them through its OpDef.
+// clang-format off
+#define XGRAD_TAPE_OPS(X) \
+    X(binary, Add) \
+    X(binary, Sub) \
+    X(binary, Mul) \
+    X(binary, Div) \
+    X(unary, Neg) \
+    X(unary, Pow) \
+    X(unary, Exp) \
+    X(unary, Log) \
+    X(unary, Sqrt) \
+    X(unary, Abs) \
+    X(unary, Square) \
+    X(unary, ClampMin) \
+    X(unary, ClampMax) \
+    X(unary, AddScalar) \
+    X(unary, SubScalar) \
+    X(unary, RSubScalar) \
+    X(unary, MulScalar) \
+    X(unary, DivScalar) \
+    X(unary, RDivScalar) \
+    X(unary, Sigmoid) \
+    X(unary, Tanh) \
+    X(unary, Relu) \
+    X(unary, Step)
+// clang-format on
+
+namespace {
+
+// A step's code: one of the inline ops, or kTapeCall + the index of its op's kernels.
+enum TapeCode : std::uint32_t {
+#define XGRAD_TAPE_CODE(arity, Op) kTape##Op,
+    XGRAD_TAPE_OPS(XGRAD_TAPE_CODE)
+#undef XGRAD_TAPE_CODE
+        kTapeCall
+};
+
+template <class Op>
+const OpDef* unary_def_of() {
+    return &detail::kUnaryDef<Op>;
+}
+template <class Op>
+const OpDef* binary_def_of() {
+    return &detail::kBinaryDef<Op>;
+}
+// The OpDef of each inline code, by code: one OpDef per op (kUnaryDef<Op> is an inline
+// variable), so its address names the op.
+const OpDef* tape_def(std::uint32_t code) {
+    static const OpDef* const defs[] = {
+#define XGRAD_TAPE_DEF(arity, Op) arity##_def_of<ew::Op>(),
+        XGRAD_TAPE_OPS(XGRAD_TAPE_DEF)
+#undef XGRAD_TAPE_DEF
+    };
+    return defs[code];
+}
+
+// NOTE: g++ contracts `acc + g * y` into one fused multiply-add once a rule is inlined next to
+// the sum (-ffp-contract=fast is its default for C++, -std=c++17 too), which rounds once: other
+// bits than the engine's, which rounds each contribution and then adds it. An empty asm makes
+// the rounded contribution opaque, so no contraction spans the sum; it costs no instruction.
+inline double opaque(double v) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    asm("" : "+x"(v));
+#elif defined(__GNUC__) && defined(__aarch64__)
+    asm("" : "+w"(v));
+#else
+    volatile double r = v;
+    v = r;
+#endif
+    return v;
+}
+
+// One op's forward and its backward's contributions on the tape (in[1] is a unary op's
+// parameter c, as for the kernels). Binary: both rounded before either is added (x * x adds
+// twice into one slot, in0's first, as the engine).
+template <class Op>
+double unary_forward(const double* in) {
+    return detail::unary_scalar_forward<Op>(in, in[1]);
+}
+template <class Op>
+double binary_forward(const double* in) {
+    return detail::binary_scalar_forward<Op>(in, 0.0);
+}
+template <class Op>
+void unary_backward(double g, const double* in, double out, double* grad, std::uint32_t in0,
+                    std::uint32_t) {
+    double gin[1];
+    detail::unary_scalar_backward<Op>(g, in, out, in[1], gin);
+    grad[in0] += opaque(gin[0]);
+}
+template <class Op>
+void binary_backward(double g, const double* in, double out, double* grad, std::uint32_t in0,
+                     std::uint32_t in1) {
+    double gin[2];
+    detail::binary_scalar_backward<Op>(g, in, out, 0.0, gin);
+    const double g0 = opaque(gin[0]), g1 = opaque(gin[1]);
+    grad[in0] += g0;
+    grad[in1] += g1;
+}
+
+}  // namespace
 
 // The scalar tape: one float64 slot per leaf, per distinct scalar parameter of a unary op and
 // per node, and each op a 16-byte step. Forward runs the steps in topological order; backward
@@ -22,22 +130,63 @@ namespace xgrad {
 // no second list), so every gradient is summed in the same order (the same bits).
 struct Capture::Tape {
     struct Step {
-        // A unary op's in1 is the slot of its parameter c: the kernels read c from the values,
-        // and the 0 its backward reports for it lands in that slot's unused gradient.
+        // A unary op's in1 is the slot of its parameter c: the rules read c from the values,
+        // and the 0 a called kernel reports for it lands in that slot's unused gradient.
         std::uint32_t in0, in1, out;
-        std::uint32_t kernel;  // index into kernels
+        std::uint32_t code;  // a TapeCode: inline, or kTapeCall + index into kernels
     };
     struct Kernels {
         double (*f)(const double* in, double c);
         void (*d)(double g, const double* in, double out, double c, double* gin);
     };
-    std::vector<Kernels> kernels;  // one per op of the tape
+    std::vector<Kernels> kernels;  // one per op of the tape that is not inline
     std::vector<double> val, grad;
     std::vector<Step> steps;              // topological order
     std::vector<std::uint32_t> backward;  // step indices in the engine's order; empty: reversed
     std::vector<std::pair<const Node*, std::uint32_t>> leaves;  // re-read every replay
     std::vector<std::uint32_t> param_slots;                     // one per params_ entry
     std::uint32_t root = 0;
+    std::size_t calls = 0;  // steps through kernels
+
+    void forward() {
+        double* v = val.data();
+        for (const Step& s : steps) {
+            const double in[2] = {v[s.in0], v[s.in1]};
+            double y;
+            switch (s.code) {
+#define XGRAD_TAPE_FORWARD(arity, Op)    \
+    case kTape##Op:                      \
+        y = arity##_forward<ew::Op>(in); \
+        break;
+                XGRAD_TAPE_OPS(XGRAD_TAPE_FORWARD)
+#undef XGRAD_TAPE_FORWARD
+                default:
+                    y = kernels[s.code - kTapeCall].f(in, in[1]);
+            }
+            v[s.out] = y;
+        }
+    }
+    // Inlined into both backward loops (a call per step costs about a nanosecond).
+    [[gnu::always_inline]] inline void backward_step(const Step& s) {
+        const double* v = val.data();
+        double* gr = grad.data();
+        const double in[2] = {v[s.in0], v[s.in1]};
+        const double g = gr[s.out], out = v[s.out];
+        switch (s.code) {
+#define XGRAD_TAPE_BACKWARD(arity, Op)                          \
+    case kTape##Op:                                             \
+        arity##_backward<ew::Op>(g, in, out, gr, s.in0, s.in1); \
+        break;
+            XGRAD_TAPE_OPS(XGRAD_TAPE_BACKWARD)
+#undef XGRAD_TAPE_BACKWARD
+            default: {
+                double gin[2] = {0.0, 0.0};  // a unary op leaves gin[1]: 0 into its c's slot
+                kernels[s.code - kTapeCall].d(g, in, out, in[1], gin);
+                gr[s.in0] += gin[0];
+                gr[s.in1] += gin[1];
+            }
+        }
+    }
 };
 
 namespace {
@@ -168,12 +317,16 @@ Capture::Capture(Fn fn, std::vector<Tensor> inputs)
     t->grad.assign(next, 0.0);
     t->root = seen[root];
     for (const Tensor& p : params_) t->param_slots.push_back(seen[p.node()]);
-    std::unordered_map<const OpDef*, std::uint32_t> kernel_of;
+    // Each op's code: inline when the tape knows it, else its kernels, once per op.
+    std::unordered_map<const OpDef*, std::uint32_t> code_of;
+    for (std::uint32_t c = 0; c < kTapeCall; ++c) code_of.emplace(tape_def(c), c);
     t->steps.reserve(order_.size());
     for (const Node* n : order_) {
         const OpDef& d = n->def();
-        const auto k = kernel_of.emplace(&d, static_cast<std::uint32_t>(t->kernels.size()));
+        const auto k =
+            code_of.emplace(&d, kTapeCall + static_cast<std::uint32_t>(t->kernels.size()));
         if (k.second) t->kernels.push_back({d.scalar_forward, d.scalar_backward});
+        if (k.first->second >= kTapeCall) ++t->calls;
         Tape::Step s{};
         s.in0 = seen[n->inputs()[0]];
         if (n->num_inputs() == 2) {
@@ -185,7 +338,7 @@ Capture::Capture(Fn fn, std::vector<Tensor> inputs)
             s.in1 = constants[bits];
         }
         s.out = seen[n];
-        s.kernel = k.first->second;
+        s.code = k.first->second;
         t->steps.push_back(s);
     }
     // The engine's order (engine.cpp, Engine::walk): the deepest discovered node first (by
@@ -285,29 +438,15 @@ void Capture::run(std::vector<Array>* grads) {
         double* val = t.val.data();
         double* grad = t.grad.data();
         for (const auto& [leaf, slot] : t.leaves) val[slot] = *leaf->value_.data<double>();
-        const Tape::Kernels* kern = t.kernels.data();
-        const Tape::Step* steps = t.steps.data();
-        const std::size_t n = t.steps.size();
-        for (std::size_t i = 0; i < n; ++i) {
-            const Tape::Step& s = steps[i];
-            const double in[2] = {val[s.in0], val[s.in1]};
-            val[s.out] = kern[s.kernel].f(in, in[1]);  // a unary op's in[1] is its parameter
-        }
+        t.forward();
         // -0.0 is the identity of IEEE addition (0.0 + -0.0 would be 0.0): the first
         // contribution lands as it is, as the engine stores it.
         std::fill(t.grad.begin(), t.grad.end(), -0.0);
         grad[t.root] = 1.0;
-        const auto back = [&](const Tape::Step& s) {
-            const double in[2] = {val[s.in0], val[s.in1]};
-            double gin[2] = {0.0, 0.0};  // a unary op leaves gin[1]: 0 into its parameter's slot
-            kern[s.kernel].d(grad[s.out], in, val[s.out], in[1], gin);
-            grad[s.in0] += gin[0];
-            grad[s.in1] += gin[1];
-        };
         if (t.backward.empty()) {
-            for (std::size_t i = n; i-- > 0;) back(steps[i]);
+            for (std::size_t i = t.steps.size(); i-- > 0;) t.backward_step(t.steps[i]);
         } else {
-            for (const std::uint32_t i : t.backward) back(steps[i]);
+            for (const std::uint32_t i : t.backward) t.backward_step(t.steps[i]);
         }
         *output_.node()->value_.data<double>() = val[t.root];
         for (std::size_t k = 0; k < params_.size(); ++k) {
