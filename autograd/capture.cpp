@@ -94,6 +94,30 @@ inline double opaque(double v) {
     return v;
 }
 
+// The gradient slots the last backward step wrote and their new values: the next step reads
+// them from registers (see Tape::forward's `last`). slot1 was written after slot0, so it wins
+// when they are one slot (x * x).
+struct Written {
+    std::uint32_t slot0 = ~0u, slot1 = ~0u;
+    double g0 = 0.0, g1 = 0.0;
+    double read(const double* grad, std::uint32_t slot) const {
+        return slot == slot1 ? g1 : (slot == slot0 ? g0 : grad[slot]);
+    }
+    // grad[slot0] += c0, then grad[slot1] += c1 (slot1 ~0u: none), as the engine adds.
+    void add(double* grad, std::uint32_t in0, double c0, std::uint32_t in1, double c1) {
+        Written w;
+        w.slot0 = in0;
+        w.g0 = read(grad, in0) + c0;
+        grad[in0] = w.g0;
+        if (in1 != ~0u) {
+            w.slot1 = in1;
+            w.g1 = (in1 == in0 ? w.g0 : read(grad, in1)) + c1;
+            grad[in1] = w.g1;
+        }
+        *this = w;
+    }
+};
+
 // One op's forward and its backward's contributions on the tape (in[1] is a unary op's
 // parameter c, as for the kernels). Binary: both rounded before either is added (x * x adds
 // twice into one slot, in0's first, as the engine).
@@ -106,20 +130,18 @@ double binary_forward(const double* in) {
     return detail::binary_scalar_forward<Op>(in, 0.0);
 }
 template <class Op>
-void unary_backward(double g, const double* in, double out, double* grad, std::uint32_t in0,
-                    std::uint32_t) {
+void unary_backward(double g, const double* in, double out, double* grad, Written& w,
+                    std::uint32_t in0, std::uint32_t) {
     double gin[1];
     detail::unary_scalar_backward<Op>(g, in, out, in[1], gin);
-    grad[in0] += opaque(gin[0]);
+    w.add(grad, in0, opaque(gin[0]), ~0u, 0.0);
 }
 template <class Op>
-void binary_backward(double g, const double* in, double out, double* grad, std::uint32_t in0,
-                     std::uint32_t in1) {
+void binary_backward(double g, const double* in, double out, double* grad, Written& w,
+                     std::uint32_t in0, std::uint32_t in1) {
     double gin[2];
     detail::binary_scalar_backward<Op>(g, in, out, 0.0, gin);
-    const double g0 = opaque(gin[0]), g1 = opaque(gin[1]);
-    grad[in0] += g0;
-    grad[in1] += g1;
+    w.add(grad, in0, opaque(gin[0]), in1, opaque(gin[1]));
 }
 
 }  // namespace
@@ -150,9 +172,13 @@ struct Capture::Tape {
 
     void forward() {
         double* v = val.data();
+        // The previous step's value, from a register when this step reads it (a chain: most
+        // steps): a load of the slot just stored would wait for store-to-load forwarding,
+        // several cycles a step on the critical path.
+        std::uint32_t last = ~0u;
+        double y = 0.0;
         for (const Step& s : steps) {
-            const double in[2] = {v[s.in0], v[s.in1]};
-            double y;
+            const double in[2] = {s.in0 == last ? y : v[s.in0], s.in1 == last ? y : v[s.in1]};
             switch (s.code) {
 #define XGRAD_TAPE_FORWARD(arity, Op)    \
     case kTape##Op:                      \
@@ -164,26 +190,32 @@ struct Capture::Tape {
                     y = kernels[s.code - kTapeCall].f(in, in[1]);
             }
             v[s.out] = y;
+            last = s.out;
         }
     }
-    // Inlined into both backward loops (a call per step costs about a nanosecond).
-    [[gnu::always_inline]] inline void backward_step(const Step& s) {
+    // The steps in the engine's order: `backward`, or the steps reversed when it is empty.
+    void run_backward() {
         const double* v = val.data();
         double* gr = grad.data();
-        const double in[2] = {v[s.in0], v[s.in1]};
-        const double g = gr[s.out], out = v[s.out];
-        switch (s.code) {
-#define XGRAD_TAPE_BACKWARD(arity, Op)                          \
-    case kTape##Op:                                             \
-        arity##_backward<ew::Op>(g, in, out, gr, s.in0, s.in1); \
+        const std::size_t n = steps.size();
+        const bool reversed = backward.empty();
+        Written w;
+        for (std::size_t k = 0; k < n; ++k) {
+            const Step& s = steps[reversed ? n - 1 - k : backward[k]];
+            const double in[2] = {v[s.in0], v[s.in1]};
+            const double g = w.read(gr, s.out), out = v[s.out];
+            switch (s.code) {
+#define XGRAD_TAPE_BACKWARD(arity, Op)                             \
+    case kTape##Op:                                                \
+        arity##_backward<ew::Op>(g, in, out, gr, w, s.in0, s.in1); \
         break;
-            XGRAD_TAPE_OPS(XGRAD_TAPE_BACKWARD)
+                XGRAD_TAPE_OPS(XGRAD_TAPE_BACKWARD)
 #undef XGRAD_TAPE_BACKWARD
-            default: {
-                double gin[2] = {0.0, 0.0};  // a unary op leaves gin[1]: 0 into its c's slot
-                kernels[s.code - kTapeCall].d(g, in, out, in[1], gin);
-                gr[s.in0] += gin[0];
-                gr[s.in1] += gin[1];
+                default: {
+                    double gin[2] = {0.0, 0.0};  // a unary op leaves gin[1]: 0 into c's slot
+                    kernels[s.code - kTapeCall].d(g, in, out, in[1], gin);
+                    w.add(gr, s.in0, gin[0], s.in1, gin[1]);
+                }
             }
         }
     }
@@ -201,6 +233,12 @@ struct RequiresGradRestore {
 };
 
 bool is_f64_scalar(const Array& a) { return a.dtype() == f64 && a.numel() == 1; }
+
+[[noreturn]] void leaf_dtype_error(const Array& v) {
+    throw std::invalid_argument("Capture::replay: a leaf of the scalar tape is now " +
+                                v.shape().str() + " " + dtype_name(v.dtype()) +
+                                ", it was one float64 at capture (capture again after set_data)");
+}
 
 }  // namespace
 
@@ -437,17 +475,17 @@ void Capture::run(std::vector<Array>* grads) {
         Tape& t = *tape_;
         double* val = t.val.data();
         double* grad = t.grad.data();
-        for (const auto& [leaf, slot] : t.leaves) val[slot] = *leaf->value_.data<double>();
+        for (const auto& [leaf, slot] : t.leaves) {
+            const Array& v = leaf->value_;
+            if (v.dtype() != DType::Float64) leaf_dtype_error(v);  // a set_data() since capture
+            val[slot] = detail::first_element<double>(v);
+        }
         t.forward();
         // -0.0 is the identity of IEEE addition (0.0 + -0.0 would be 0.0): the first
         // contribution lands as it is, as the engine stores it.
         std::fill(t.grad.begin(), t.grad.end(), -0.0);
         grad[t.root] = 1.0;
-        if (t.backward.empty()) {
-            for (std::size_t i = t.steps.size(); i-- > 0;) t.backward_step(t.steps[i]);
-        } else {
-            for (const std::uint32_t i : t.backward) t.backward_step(t.steps[i]);
-        }
+        t.run_backward();
         *output_.node()->value_.data<double>() = val[t.root];
         for (std::size_t k = 0; k < params_.size(); ++k) {
             const double g = grad[t.param_slots[k]];
@@ -491,6 +529,45 @@ void Capture::replay(const std::vector<Array>& values) {
     set_inputs(values);
     run(nullptr);
 }
+
+void Capture::replay(const double* values, std::size_t n) {
+    if (!output_.defined()) throw std::logic_error("Capture: replay of a moved-from capture");
+    if (n != inputs_.size()) {
+        throw std::invalid_argument("Capture::replay: got " + std::to_string(n) +
+                                    " input values, the capture has " +
+                                    std::to_string(inputs_.size()) + " inputs");
+    }
+    // All checked before any is written, so an error leaves the inputs as they were.
+    for (std::size_t i = 0; i < n; ++i) {
+        const Array& want = inputs_[i].node()->value_;
+        if (!is_f64_scalar(want)) {
+            throw std::invalid_argument(
+                "Capture::replay: input " + std::to_string(i) + " has shape " + want.shape().str() +
+                " " + dtype_name(want.dtype()) +
+                ", a value given as a double needs one float64 element (pass Arrays: "
+                "replay(std::vector<Array>))");
+        }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        Node* in = inputs_[i].node();
+        std::memcpy(in->value_.raw(), values + i, sizeof(double));
+        // A plain load and store, as Tensor::mutable_value: a Capture belongs to one thread.
+        in->version_.store(in->version_.load(std::memory_order_relaxed) + 1,
+                           std::memory_order_relaxed);
+    }
+    run(nullptr);
+}
+
+double Capture::output_value() const {
+    if (!output_.defined()) throw std::logic_error("Capture::output_value: a moved-from capture");
+    const Array& v = output_.node()->value_;
+    if (v.dtype() != f64) return v.item();
+    double d;
+    std::memcpy(&d, v.raw(), sizeof d);
+    return d;
+}
+
+std::size_t Capture::scalar_tape_calls() const { return tape_ != nullptr ? tape_->calls : 0; }
 
 namespace {
 bool same_bits(const Array& a, const Array& b) {

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <vector>
 
 #include "autograd/tensor.h"
@@ -26,16 +27,23 @@ namespace xgrad {
 ///       return 0.5 * square(a2 - in[1]);
 ///   }, {scalar(1.5, f64), scalar(0.5, f64)});
 ///   for (...) {
-///       step.replay({Array::scalar(f64, x), Array::scalar(f64, y)});  // forward + backward
-///       ... w1.grad(), step.output().item() ...; optimizer step; zero_grad
+///       step.replay({x, y});  // forward + backward; inputs of one float64 each, as doubles
+///       ... w1.grad(), step.output_value() ...; optimizer step; zero_grad
 ///   }
+/// (Inputs of other shapes or dtypes take Arrays: step.replay({Array::scalar(f32, x), ...}).)
 ///
 /// Two paths, chosen at capture: when every value is one float64 and every op has scalar
 /// kernels (OpDef::scalar_forward, the element-wise ops), a flat tape of slots (the scalar tape:
 /// no allocation, no node touched per step); otherwise the captured nodes are recomputed in
 /// place (OpDef::forward_into) and the engine backpropagates through them, keeping the graph.
 /// Either way the gradients are those of the dynamic path bit for bit: the backward visits the
-/// nodes in the engine's order and adds contributions in the engine's order.
+/// nodes in the engine's order and adds contributions in the engine's order. On the scalar tape
+/// the common element-wise ops (add, sub, mul, div and their folded-scalar forms, neg, pow,
+/// exp, log, sqrt, abs, square, clamp, sigmoid, tanh, relu, step) run inline in the tape's loop
+/// (one switch, the op's own rule from autograd/ops/elementwise_ops.h); the others with scalar
+/// kernels (pointwise.cpp's, custom ones) through OpDef's function pointers, the same bits.
+/// Measured (bench_scalar_graph, bench_course_step): about 15 ns per node, near a hand-written
+/// tape; the two-weight SGD step with replay(initializer_list<double>) about 100 ns.
 ///
 /// A gradient of a replay is added into each parameter's grad() (leaves that require grad and
 /// are not inputs), as backward() does; inputs that required grad at capture get theirs too.
@@ -61,15 +69,28 @@ public:
     /// 1 (a one-element output) and adds the gradients into the parameters' grad(). Throws
     /// std::invalid_argument when a value's count, shape or dtype differs from the capture's.
     void replay(const std::vector<Array>& values);
+    /// replay() for a capture whose inputs are each one float64 element (any shape: (), (1),
+    /// ...): values[i] is input i's new value. The same semantics, without building Arrays:
+    /// the scalar graphs' fast step. Throws std::invalid_argument when n differs from the
+    /// number of inputs or an input is not one float64 element (then pass Arrays).
+    void replay(const double* values, std::size_t n);
+    /// replay(values.begin(), values.size()), e.g. `step.replay({x, y})`.
+    void replay(std::initializer_list<double> values) { replay(values.begin(), values.size()); }
     /// The output of the last replay (of the capture before the first). On the scalar tape only
     /// the output is rewritten; interior values stay those of the capture.
     const Tensor& output() const { return output_; }
+    /// output()'s one element as a double (a float32 output converted), without building a
+    /// Tensor: what a training loop prints as its loss.
+    double output_value() const;
     /// Replays on `values` without touching any grad(), runs fn afresh on the same values
     /// through the dynamic path, and compares the outputs and every parameter's gradient bit for
     /// bit. Throws std::runtime_error naming the first difference (a branch the capture froze).
     void check(const std::vector<Array>& values);
     /// Whether the scalar tape is in use.
     bool scalar_tape() const { return tape_ != nullptr; }
+    /// Steps of the scalar tape that call their op's kernels through OpDef's function pointers
+    /// (ops it does not run inline: erf, gelu, a custom op); 0 off the tape.
+    std::size_t scalar_tape_calls() const;
     /// Nodes in the captured graph (not counting leaves).
     std::size_t num_nodes() const { return order_.size(); }
 

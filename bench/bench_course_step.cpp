@@ -65,9 +65,8 @@ void BM_CourseStepEngineReplay(benchmark::State& state) {
             return 0.5 * square(a2 - in[1]);
         },
         {scalar(kX, f64), scalar(kY, f64)});
-    const std::vector<Array> xy{Array::scalar(f64, kX), Array::scalar(f64, kY)};
     for (auto _ : state) {
-        step.replay(xy);
+        step.replay({kX, kY});  // the inputs as doubles: no Array built
         // The update as nn::optim::SGD makes it: the gradient in place under its lock
         // (Tensor::grad() would build a tensor for it), then forgotten.
         for (Tensor* w : {&w1, &w2}) {
@@ -75,7 +74,7 @@ void BM_CourseStepEngineReplay(benchmark::State& state) {
             w->mutable_value().data<double>()[0] -= kLr * g.data<double>()[0];
             g.reset();
         }
-        benchmark::DoNotOptimize(step.output().value().data<double>()[0]);
+        benchmark::DoNotOptimize(step.output_value());
     }
     state.SetItemsProcessed(state.iterations());
 }

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <thread>
 
 #include "tests/support/check.h"
@@ -228,6 +229,139 @@ TEST(Capture, CheckCatchesABranchTheCaptureFroze) {
         {scalar(1, f64)});
     EXPECT_THROW_MSG(cap2.check(values({-3})), std::runtime_error,
                      "the gradient of parameter 0 (shape ()) differs");
+}
+
+// fn(inputs, w) through the dynamic path and replayed from doubles, at each point: the output
+// and the gradients of every input and of the parameter w, bit for bit. Inputs and w require
+// grad, so every rule's contributions are summed into some gradient.
+using ScalarFn = std::function<Tensor(const std::vector<Tensor>&, const Tensor&)>;
+void expect_replay_equals_dynamic(const ScalarFn& fn, const std::vector<std::vector<double>>& at,
+                                  std::size_t expected_calls) {
+    const double w0 = 0.7;
+    Tensor w = scalar(w0, f64, true), wd = scalar(w0, f64, true);
+    std::vector<Tensor> inputs;
+    for (double v : at[0]) inputs.push_back(scalar(v, f64, true));
+    Capture cap([&](const std::vector<Tensor>& in) { return fn(in, w); }, inputs);
+    ASSERT_TRUE(cap.scalar_tape());
+    EXPECT_EQ(cap.scalar_tape_calls(), expected_calls);
+    for (const std::vector<double>& point : at) {
+        std::vector<Tensor> fresh;
+        for (double v : point) fresh.push_back(scalar(v, f64, true));
+        wd.zero_grad();
+        Tensor out = fn(fresh, wd);
+        out.backward();
+        w.zero_grad();
+        for (Tensor& t : inputs) t.zero_grad();
+        cap.replay(point.data(), point.size());
+        EXPECT_TRUE(same_bits(cap.output_value(), out.item()))
+            << "output at " << point[0] << ": " << cap.output_value() << " vs " << out.item();
+        EXPECT_TRUE(same_bits(w.grad().item(), wd.grad().item()))
+            << "dw at " << point[0] << ": " << w.grad().item() << " vs " << wd.grad().item();
+        for (std::size_t i = 0; i < point.size(); ++i) {
+            EXPECT_TRUE(same_bits(inputs[i].grad().item(), fresh[i].grad().item()))
+                << "d input " << i << " at " << point[0] << ": " << inputs[i].grad().item()
+                << " vs " << fresh[i].grad().item();
+        }
+    }
+}
+
+// Every op the scalar tape runs inline (its step codes, unary, binary and with a scalar
+// parameter), each where its rule is not trivial: relu and clamp on both sides of their kink.
+// Sums of products are where a fused multiply-add would change the last bit.
+TEST(Capture, ScalarTapeInlineOpsEqualDynamicPathBitForBit) {
+    auto fn = [](const std::vector<Tensor>& in, const Tensor& w) {
+        const Tensor &x = in[0], &y = in[1];                          // x > 0, y < 0
+        Tensor t = (x + y) * (x - y * w) + x / y - (-x);              // add sub mul div neg
+        t = t + pow(x, 2.5) * w + exp(y * w) + log(x) * sqrt(x * w);  // pow exp log sqrt
+        t = t * abs(y) + square(y * w) + clamp_min(y, -1.0) * clamp_max(x * w, 1.0);
+        t = ((t + 0.5) - 0.25) * w;                  // x + c, x - c
+        t = (2.0 - t) * 0.75 / 3.0 + 1.5 / (x * w);  // c - x, x c, x / c, c / x
+        t = t * sigmoid(x * y * w) + tanh(y * w) * relu(x * w) + relu(y * w) * x +
+            step(x - 1.0) * w;  // sigmoid tanh relu step
+        return t * t * w;
+    };
+    expect_replay_equals_dynamic(fn, {{0.8, -1.3}, {1.7, -0.6}, {0.3, -2.1}, {2.5, -0.9}},
+                                 /*expected_calls=*/0);
+}
+
+// Ops without a step code (pointwise.cpp's) call their kernels through OpDef, among inline ops.
+TEST(Capture, ScalarTapeCallsOtherOpsKernelsBitForBit) {
+    auto fn = [](const std::vector<Tensor>& in, const Tensor& w) {
+        return erf(in[0] * w) * sin(in[1]) + log1p(in[0] * in[1] * w) * w;
+    };
+    expect_replay_equals_dynamic(fn, {{0.8, 0.3}, {1.7, 0.6}}, /*expected_calls=*/3);
+}
+
+// replay(doubles) is replay(Arrays): the inputs take the values, the output and the gradients
+// are the same bits, and gradients add up over replays until zero_grad.
+TEST(Capture, ReplayFromDoublesIsReplayFromArrays) {
+    Tensor v1 = scalar(0.8, f64, true), v2 = scalar(-0.4, f64, true);
+    Tensor u1 = scalar(0.8, f64, true), u2 = scalar(-0.4, f64, true);
+    auto net = [](const Tensor& x, const Tensor& y, const Tensor& a, const Tensor& b) {
+        return 0.5 * square(sigmoid(sigmoid(x * a) * b) - y);
+    };
+    Tensor x = scalar(1.5, f64), y = scalar(0.5, f64);
+    Capture from_doubles([&](const std::vector<Tensor>& in) { return net(in[0], in[1], v1, v2); },
+                         {x, y});
+    Capture from_arrays([&](const std::vector<Tensor>& in) { return net(in[0], in[1], u1, u2); },
+                        {scalar(1.5, f64), scalar(0.5, f64)});
+    for (int i = 0; i < 3; ++i) {  // no zero_grad: the gradients accumulate
+        const double xv = 1.5 - 0.3 * i, yv = 0.5 + 0.1 * i;
+        from_doubles.replay({xv, yv});
+        from_arrays.replay(values({xv, yv}));
+        EXPECT_EQ(x.item(), xv);  // the input tensors hold the replay's values
+        EXPECT_EQ(y.item(), yv);
+        EXPECT_TRUE(same_bits(from_doubles.output_value(), from_arrays.output().item()));
+        EXPECT_TRUE(same_bits(from_doubles.output_value(), from_doubles.output().item()));
+        EXPECT_TRUE(same_bits(v1.grad().item(), u1.grad().item())) << i;
+        EXPECT_TRUE(same_bits(v2.grad().item(), u2.grad().item())) << i;
+    }
+    const double xs[2] = {0.25, 0.75};
+    from_doubles.replay(xs, 2);
+    EXPECT_EQ(x.item(), 0.25);
+    EXPECT_EQ(y.item(), 0.75);
+}
+
+TEST(Capture, ReplayFromDoublesNeedsOneFloat64PerInput) {
+    Tensor w = scalar(2, f64, true);
+    Capture two([&](const std::vector<Tensor>& in) { return in[0] * w + in[1]; },
+                {scalar(1, f64), scalar(2, f64)});
+    EXPECT_THROW_MSG(two.replay({1.0}), std::invalid_argument,
+                     "Capture::replay: got 1 input values", "the capture has 2 inputs");
+    EXPECT_THROW_MSG(two.replay(nullptr, 3), std::invalid_argument, "got 3 input values");
+    Capture vec([](const std::vector<Tensor>& in) { return sum(in[0] * in[0]); },
+                {zeros({3}, f64)});
+    EXPECT_THROW_MSG(vec.replay({1.0}), std::invalid_argument,
+                     "Capture::replay: input 0 has shape (3) float64", "needs one float64 element",
+                     "pass Arrays");
+    // Checked before any input is written: input 0 keeps its value.
+    Tensor x = scalar(1, f64), h = scalar(1, f32);
+    Capture mixed([&](const std::vector<Tensor>& in) { return in[0] * w; }, {x, h});  // h unused
+    EXPECT_THROW_MSG(mixed.replay({5.0, 6.0}), std::invalid_argument,
+                     "input 1 has shape () float32", "needs one float64 element");
+    EXPECT_EQ(x.item(), 1.0);
+    // A parameter that set_data() made another dtype since capture.
+    Tensor p = scalar(1, f64, true);
+    Capture on_p([&](const std::vector<Tensor>& in) { return in[0] * p; }, {scalar(1, f64)});
+    ASSERT_TRUE(on_p.scalar_tape());
+    p.set_data(Array::scalar(f32, 1));
+    EXPECT_THROW_MSG(on_p.replay({2.0}), std::invalid_argument,
+                     "a leaf of the scalar tape is now () float32", "one float64 at capture");
+    Capture moved = std::move(two);
+    EXPECT_THROW_MSG(two.replay({1.0, 2.0}), std::logic_error, "moved-from");
+    EXPECT_THROW_MSG(two.output_value(), std::logic_error, "moved-from");
+    moved.replay({1.0, 2.0});
+    EXPECT_EQ(moved.output_value(), 4.0);
+}
+
+TEST(Capture, OutputValueReadsAFloat32OutputToo) {
+    Tensor w = uniform({4}, -1, 1, 7, f32, true);
+    Capture cap([&](const std::vector<Tensor>& in) { return mean(in[0] * w); },
+                {uniform({4}, 0, 1, 1, f32)});
+    EXPECT_FALSE(cap.scalar_tape());
+    EXPECT_EQ(cap.scalar_tape_calls(), 0u);
+    cap.replay({uniform({4}, 0, 1, 2, f32).value()});
+    EXPECT_EQ(cap.output_value(), cap.output().item());
 }
 
 TEST(Capture, MillionNodeChainReplays) {
