@@ -42,6 +42,9 @@ private:
     Tensor output_;
 };
 
+/// No parameters.
+struct NoParams {};
+
 namespace detail {
 
 /// Throws "op: <role> is an undefined tensor" (role: "input", "input 1", "term 2", ...).
@@ -67,10 +70,18 @@ Node* record_node(const OpDef& def, Array&& value, const Tensor* const* inputs, 
                   Tensor& out);
 void notify_recorded(Node* node);
 
-}  // namespace detail
+/// Throws std::logic_error: parameters too large to store inline and no OpDef::destroy_params
+/// to free them (the node's destructor would call a null pointer).
+[[noreturn]] void heap_params_error(const OpDef& def, std::size_t bytes);
+template <class P>
+void check_params_storage(const OpDef& def) {
+    using D = std::decay_t<P>;
+    if constexpr (!std::is_same_v<D, NoParams> && !Node::kInlineParams<D>) {
+        if (def.destroy_params == nullptr) heap_params_error(def, sizeof(D));
+    }
+}
 
-/// No parameters.
-struct NoParams {};
+}  // namespace detail
 
 /// Wraps an op's materialised forward value; when an input requires grad and grad mode is on,
 /// records a node of `def` holding `params` (see Node::params). Example:
@@ -78,6 +89,7 @@ struct NoParams {};
 template <class P = NoParams>
 Tensor record(const OpDef& def, Array value, std::initializer_list<const Tensor*> inputs,
               P&& params = P{}) {
+    detail::check_params_storage<P>(def);
     Tensor out;
     Node* n = detail::record_node(def, std::move(value), inputs.begin(), inputs.size(), out);
     if (n != nullptr) {
@@ -90,6 +102,7 @@ Tensor record(const OpDef& def, Array value, std::initializer_list<const Tensor*
 }
 template <class P = NoParams>
 Tensor record(const OpDef& def, Array value, const std::vector<Tensor>& inputs, P&& params = P{}) {
+    detail::check_params_storage<P>(def);
     std::vector<const Tensor*> ptrs(inputs.size());
     for (std::size_t i = 0; i < inputs.size(); ++i) ptrs[i] = &inputs[i];
     Tensor out;

@@ -256,6 +256,13 @@ struct NodeLock {
 
 namespace detail {
 
+void heap_params_error(const OpDef& def, std::size_t bytes) {
+    throw std::logic_error(std::string("record: op '") + (def.name ? def.name : "?") + "' has " +
+                           std::to_string(bytes) +
+                           "-byte parameters, stored on the heap, and no OpDef::destroy_params to "
+                           "free them (set d.destroy_params = destroy_params_of<P>())");
+}
+
 Node* record_node(const OpDef& def, Array&& value, const Tensor* const* inputs, std::size_t n,
                   Tensor& out) {
     bool any = false, from_backward = false;

@@ -6,12 +6,34 @@
 #include <cmath>
 #include <limits>
 
+#include "autograd/op.h"
 #include "tests/support/check.h"
 
 namespace xgrad {
 namespace {
 
 using V = std::vector<Tensor>;
+
+// An op whose parameters do not fit the node's 8 inline bytes but whose OpDef has no
+// destroy_params: refused when recording, before any node exists (its destructor would call
+// a null pointer).
+struct WideParams {
+    double a, b;
+};
+TEST(Errors, HeapParametersWithoutADestructorAreRefusedAtRecord) {
+    static const OpDef def = [] {
+        OpDef d{};
+        d.name = "wide";
+        return d;
+    }();
+    Tensor x = scalar(1.0, f64);
+    x.set_requires_grad(true);
+    EXPECT_THROW_MSG(record(def, Array::scalar(f64, 2.0), {&x}, WideParams{1, 2}), std::logic_error,
+                     "record: op 'wide' has 16-byte parameters, stored on the heap, and no "
+                     "OpDef::destroy_params");
+    EXPECT_THROW_MSG(record(def, Array::scalar(f64, 2.0), std::vector<Tensor>{x}, WideParams{}),
+                     std::logic_error, "record: op 'wide'");
+}
 
 TEST(Errors, NonBroadcastableOperandsNameTheOpAndBothShapes) {
     Tensor a = zeros({2, 3}), b = zeros({4});
