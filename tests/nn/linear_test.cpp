@@ -32,9 +32,9 @@ TEST(Linear, TwoDimensionalInputWithBiasIsOneAddmm) {
     // As torch's F.linear: one node, the bias in the gemm; without a bias, a matmul.
     Linear fc = course_layer();
     const Tensor x = tensor({2, 5, 1, 0}, Shape{2, 2}, f64, /*requires_grad=*/true);
-    EXPECT_EQ(fc.forward(x).op(), "addmm");
+    EXPECT_STREQ(fc.forward(x).op(), "addmm");
     Linear plain(2, 2, /*bias=*/false, f64);
-    EXPECT_EQ(plain.forward(x).op(), "matmul");
+    EXPECT_STREQ(plain.forward(x).op(), "matmul");
 }
 
 TEST(Linear, OneDimensionalInputGivesOneDimensionalOutput) {
