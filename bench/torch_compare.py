@@ -10,24 +10,15 @@ Runs build/bench/bench_models (Google Benchmark, median of 5) and the same model
                4 heads, d_model 64, feed-forward 256, GELU, causal mask, context 16, batch 64
 Optional: says so and exits 0 when torch is not installed. Not part of the test suite.
 Usage: python3 bench/torch_compare.py [build/bench/bench_models]"""
-import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 
+from gbench_medians import medians
+
 
 def xgrad_times(binary):
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", XGRAD_NUM_THREADS="1")
-    out = subprocess.run([binary, "--benchmark_format=json", "--benchmark_repetitions=5",
-                          "--benchmark_report_aggregates_only=true"],
-                         check=True, capture_output=True, text=True, env=env).stdout
-    times = {}
-    for r in json.loads(out)["benchmarks"]:
-        if r.get("aggregate_name") == "median":
-            scale = {"ms": 1e-3, "us": 1e-6, "ns": 1e-9}[r["time_unit"]]
-            times[r["run_name"]] = r["real_time"] * scale
+    times = medians(binary, ["--benchmark_repetitions=5"])
     return times["BM_ModelCnnStep"], times["BM_ModelTransformerStep"]
 
 

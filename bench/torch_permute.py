@@ -7,27 +7,17 @@ and the same permutations in PyTorch (Debian's python3-torch, `x.permute(p).cont
 copy, and xgrad's time over PyTorch's. Optional: says so and exits 0 when torch is not
 installed. Not part of the test suite.
 Usage: python3 bench/torch_permute.py [build/bench/bench_nd]"""
-import json
-import os
-import subprocess
 import sys
 import time
+
+from gbench_medians import medians
 
 PERMS = {"021": (0, 2, 1), "201": (2, 0, 1), "210": (2, 1, 0)}
 
 
 def xgrad_times(binary):
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", XGRAD_NUM_THREADS="1")
-    out = subprocess.run([binary, "--benchmark_format=json", "--benchmark_filter=Permute",
-                          "--benchmark_repetitions=7", "--benchmark_enable_random_interleaving=true",
-                          "--benchmark_report_aggregates_only=true"],
-                         check=True, capture_output=True, text=True, env=env).stdout
-    times = {}
-    for r in json.loads(out)["benchmarks"]:
-        if r.get("aggregate_name") == "median":
-            scale = {"ms": 1e-3, "us": 1e-6, "ns": 1e-9}[r["time_unit"]]
-            times[r["run_name"]] = r["cpu_time"] * scale
-    return times
+    return medians(binary, ["--benchmark_filter=Permute", "--benchmark_repetitions=7",
+                            "--benchmark_enable_random_interleaving=true"], clock="cpu_time")
 
 
 def median(f, reps=101):
