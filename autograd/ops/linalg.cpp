@@ -234,10 +234,12 @@ Tensor addmm(const Tensor& input, const Tensor& mat1, const Tensor& mat2, double
     detail::check_same_dtype("addmm", mat1, mat2);
     detail::check_same_dtype("addmm", input, mat1);
     const Shape out_shape{mat1.shape()[0], mat2.shape()[1]};
-    bool fits = input.ndim() <= 2;
-    for (std::size_t d = 0; fits && d < input.ndim(); ++d) {
-        const std::size_t s = input.shape()[d], want = out_shape[2 - input.ndim() + d];
-        fits = s == want || s == 1;
+    // The engine's broadcast rule (as expand's check); its own error is replaced by one that
+    // names mat1 and mat2 too.
+    bool fits = false;
+    try {
+        fits = broadcast_shapes("addmm", input.shape(), out_shape) == out_shape;
+    } catch (const std::invalid_argument&) {
     }
     if (!fits) {
         throw std::invalid_argument("addmm: input of shape " + input.shape().str() +
