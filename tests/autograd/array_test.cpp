@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
+
 #include "tests/support/check.h"
 
 namespace xgrad {
@@ -40,6 +45,45 @@ TEST(Array, ScalarsAreInlineAndLargeArraysOnTheHeap) {
     Array m = std::move(c);
     EXPECT_EQ(m.at(0), 9.0);
     EXPECT_FALSE(c.defined());
+}
+
+// The VmFlags line of the mapping that holds address p, from /proc/self/smaps ("" if none).
+std::string vm_flags_at(const void* p) {
+    const auto a = reinterpret_cast<std::uintptr_t>(p);
+    std::ifstream smaps("/proc/self/smaps");
+    std::string line;
+    bool inside = false;
+    while (std::getline(smaps, line)) {
+        std::uintptr_t lo = 0, hi = 0;
+        char dash = 0;
+        std::istringstream head(line);
+        if (head >> std::hex >> lo >> dash >> hi && dash == '-') {
+            inside = lo <= a && a < hi;
+        } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+            return line;
+        }
+    }
+    return "";
+}
+
+TEST(Array, BuffersOfTwoMegabytesStartOnAHugePageAndAskForHugePages) {
+    constexpr std::uintptr_t kHuge = std::uintptr_t(2) << 20;
+    // The elements follow a 64-byte header at the start of the block.
+    for (int round = 0; round < 2; ++round) {  // the second one comes from the buffer cache
+        Array big = Array::full(f32, Shape{1u << 21}, 0.0);  // 8 MB
+        const auto block = reinterpret_cast<std::uintptr_t>(big.raw()) - 64;
+        EXPECT_EQ(block % kHuge, 0u);
+        EXPECT_EQ(big.at(0), 0.0);
+        EXPECT_EQ(big.at((1u << 21) - 1), 0.0);
+        if (std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) {  // Linux with THP
+            // madvise(MADV_HUGEPAGE) shows as "hg" (the kernel then backs the range with 2 MB
+            // pages when it can; whether it could is not ours to test).
+            EXPECT_NE(vm_flags_at(big.raw()).find(" hg"), std::string::npos)
+                << vm_flags_at(big.raw());
+        }
+    }
+    Array small = Array::full(f32, Shape{1u << 18}, 0.0);  // 1 MB: cache-line aligned only
+    EXPECT_EQ((reinterpret_cast<std::uintptr_t>(small.raw()) - 64) % 64, 0u);
 }
 
 TEST(Array, WrongTypedAccessAndBadIndexThrow) {
