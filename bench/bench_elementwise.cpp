@@ -7,11 +7,16 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <thread>
 #include <vector>
 
 #include "autograd/autograd.h"
+#include "autograd/parallel.h"
 
 namespace {
 
@@ -190,6 +195,53 @@ void BM_ElementwiseHandMaximumFwdBwd(benchmark::State& state) {
     }
     state.SetItemsProcessed(state.iterations() * state.range(0));
 }
+
+// What a parallel region loses at 2 threads: how long the sleeping worker takes to run its first
+// chunk of z = a * b (10^6 float32, 31 chunks), from the call. Counters: the 10th and 50th
+// percentile of that delay over the iterations, and the share of regions the caller finished
+// alone. About 10 us of serial work separates the regions, as between an op and the next.
+void BM_ParallelWorkerJoin(benchmark::State& state) {
+    const std::size_t n = 1000000;
+    const int before = num_threads();
+    set_num_threads(2);
+    std::vector<float> a(n, 1.0f), b(n, 2.0f), z(n);
+    std::vector<double> joins;
+    std::int64_t alone = 0;
+    using Clock = std::chrono::steady_clock;
+    for (auto _ : state) {
+        const std::thread::id caller = std::this_thread::get_id();
+        std::atomic<std::int64_t> first_ns{-1};
+        const Clock::time_point t0 = Clock::now();
+        parallel_for(0, n, kParallelGrain, [&](std::size_t lo, std::size_t hi) {
+            if (std::this_thread::get_id() != caller && first_ns.load() < 0) {
+                first_ns.store(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0)
+                        .count());
+            }
+            for (std::size_t i = lo; i < hi; ++i) z[i] = a[i] * b[i];
+        });
+        benchmark::DoNotOptimize(z.data());
+        if (first_ns.load() < 0) {
+            ++alone;
+        } else {
+            joins.push_back(static_cast<double>(first_ns.load()) / 1000.0);
+        }
+        const Clock::time_point gap = Clock::now() + std::chrono::microseconds(10);
+        while (Clock::now() < gap) {
+        }
+    }
+    set_num_threads(before);
+    std::sort(joins.begin(), joins.end());
+    const auto pct = [&](double q) {
+        return joins.empty() ? 0.0 : joins[static_cast<std::size_t>(q * double(joins.size() - 1))];
+    };
+    state.counters["join_us_p10"] = pct(0.1);
+    state.counters["join_us_p50"] = pct(0.5);
+    state.counters["caller_alone"] =
+        static_cast<double>(alone) /
+        static_cast<double>(std::max<std::int64_t>(1, state.iterations()));
+}
+BENCHMARK(BM_ParallelWorkerJoin)->UseRealTime();
 
 // Real time: at 2 threads the second thread's CPU time is not the caller's.
 BENCHMARK(BM_ElementwiseEngineMulFwdBwd)->Args({1000000, 1})->Args({1000000, 2})->UseRealTime();
