@@ -1,12 +1,14 @@
 // The thread pool behind parallel_for. One job at a time: the submitting thread publishes it
 // under the mutex and wakes the workers; everyone (the caller too) claims chunks from an atomic
 // counter; the caller then withdraws the job and sleeps until every worker that joined it has
-// left. Workers sleep on a condition variable between jobs.
+// left. Workers sleep on a condition variable between jobs. Under WaitPolicy::kActive both
+// waits first poll an atomic for up to kActiveWait (autograd/threads.h says why).
 
 #include "autograd/parallel.h"
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -29,10 +31,31 @@ struct Job {
     std::atomic<std::size_t> next{0};
     std::atomic<bool> failed{false};
     std::exception_ptr error;  // the first exception; written under Pool::mutex_
-    int joined = 0;            // workers inside run(); under Pool::mutex_
+    // Workers inside run(): changed under Pool::mutex_; read without it by a caller polling
+    // (kActive), which the decrement's release then orders after the worker's writes.
+    std::atomic<int> joined{0};
 };
 
 thread_local bool t_inside_chunk = false;  // nested calls run inline
+
+// How long a waiter polls before sleeping under kActive: longer than the gap between two ops'
+// kernels in a step (a few us), far shorter than a pause in the program.
+constexpr std::chrono::microseconds kActiveWait{200};
+std::atomic<bool> g_active{false};
+
+// Polls done() until it holds or `until` has passed; whether it held.
+template <class Done>
+bool poll(std::chrono::steady_clock::time_point until, Done done) {
+    for (;;) {
+        for (int k = 0; k < 64; ++k) {
+            if (done()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+            __builtin_ia32_pause();
+#endif
+        }
+        if (std::chrono::steady_clock::now() >= until) return done();
+    }
+}
 
 class Pool {
 public:
@@ -46,11 +69,13 @@ public:
         {
             std::lock_guard<std::mutex> lock(mutex_);
             stop_ = true;
+            stopping_.store(true, std::memory_order_release);
         }
         wake_.notify_all();
         for (std::thread& t : workers_) t.join();
         workers_.clear();
         stop_ = false;
+        stopping_.store(false, std::memory_order_relaxed);
         for (std::size_t i = 0; i < want; ++i) workers_.emplace_back([this] { work(); });
         threads_.store(n < 1 ? 1 : n, std::memory_order_relaxed);
     }
@@ -73,12 +98,19 @@ public:
             std::lock_guard<std::mutex> lock(mutex_);
             job_ = &job;
             ++generation_;
+            published_.store(generation_, std::memory_order_release);
         }
         wake_.notify_all();
         claim(job);
         std::unique_lock<std::mutex> lock(mutex_);
         job_ = nullptr;  // no worker joins any more
-        done_.wait(lock, [&] { return job.joined == 0; });
+        const auto left = [&] { return job.joined.load(std::memory_order_acquire) == 0; };
+        if (!left() && g_active.load(std::memory_order_relaxed)) {
+            lock.unlock();
+            poll(std::chrono::steady_clock::now() + kActiveWait, left);
+            lock.lock();
+        }
+        done_.wait(lock, left);
         if (job.error) std::rethrow_exception(job.error);
     }
 
@@ -121,15 +153,33 @@ private:
         std::uint64_t seen = 0;
         std::unique_lock<std::mutex> lock(mutex_);
         for (;;) {
-            wake_.wait(lock, [&] { return stop_ || (job_ != nullptr && generation_ != seen); });
+            const auto ready = [&] { return stop_ || (job_ != nullptr && generation_ != seen); };
+            if (g_active.load(std::memory_order_relaxed) && !ready()) {
+                // Poll for a job for kActiveWait after the last one. A job published and
+                // withdrawn before this worker got the mutex counts as seen, so that the
+                // polling goes on for the next one.
+                const auto until = std::chrono::steady_clock::now() + kActiveWait;
+                do {
+                    if (job_ == nullptr) seen = generation_;
+                    lock.unlock();
+                    const bool published = poll(until, [&] {
+                        return published_.load(std::memory_order_acquire) != seen ||
+                               stopping_.load(std::memory_order_acquire);
+                    });
+                    lock.lock();
+                    if (!published) break;
+                } while (!ready());
+            }
+            wake_.wait(lock, ready);
             if (stop_) return;
             seen = generation_;
             Job* job = job_;
-            ++job->joined;
+            job->joined.fetch_add(1, std::memory_order_relaxed);
             lock.unlock();
             claim(*job);
             lock.lock();
-            if (--job->joined == 0) done_.notify_one();
+            // The last access to *job: the caller may return once it reads 0.
+            if (job->joined.fetch_sub(1, std::memory_order_acq_rel) == 1) done_.notify_one();
         }
     }
 
@@ -139,6 +189,9 @@ private:
     Job* job_ = nullptr;
     std::uint64_t generation_ = 0;
     bool stop_ = false;
+    // Mirrors of generation_ and stop_ that a polling worker reads without the mutex.
+    std::atomic<std::uint64_t> published_{0};
+    std::atomic<bool> stopping_{false};
     std::vector<std::thread> workers_;
     std::atomic<int> threads_{1};
 };
@@ -157,6 +210,8 @@ void set_thread_dependent_chunks_for_testing(bool on) {
 }
 
 void set_pool_threads(int n) { pool().resize(n); }
+void set_pool_active(bool on) { g_active.store(on, std::memory_order_relaxed); }
+bool pool_active() { return g_active.load(std::memory_order_relaxed); }
 int pool_threads() { return pool().threads(); }
 
 void parallel_for_impl(std::size_t begin, std::size_t end, std::size_t grain, ChunkFn fn,

@@ -1,5 +1,6 @@
 #include "autograd/threads.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <mutex>
 #include <stdexcept>
@@ -15,12 +16,26 @@ namespace xgrad {
 namespace detail {
 void set_pool_threads(int n);  // autograd/parallel.cpp
 int pool_threads();
+void set_pool_active(bool on);
+bool pool_active();
+
+WaitPolicy parse_wait_policy(const char* value) {
+    std::string v(value);
+    for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (v == "passive") return WaitPolicy::kPassive;
+    if (v == "active") return WaitPolicy::kActive;
+    throw std::invalid_argument(
+        std::string("XGRAD_WAIT_POLICY: expected passive or active (got \"") + value + "\")");
+}
 }  // namespace detail
 
 namespace {
 std::once_flag g_default_once;
 
 void apply_default() {
+    if (const char* policy = std::getenv("XGRAD_WAIT_POLICY")) {
+        detail::set_pool_active(detail::parse_wait_policy(policy) == WaitPolicy::kActive);
+    }
     const char* env = std::getenv("XGRAD_NUM_THREADS");
     if (env != nullptr) {
         const int n = std::atoi(env);
@@ -48,6 +63,16 @@ void set_num_threads(int n) {
 int num_threads() {
     ensure_thread_defaults();
     return detail::pool_threads();
+}
+
+void set_wait_policy(WaitPolicy policy) {
+    ensure_thread_defaults();
+    detail::set_pool_active(policy == WaitPolicy::kActive);
+}
+
+WaitPolicy wait_policy() {
+    ensure_thread_defaults();
+    return detail::pool_active() ? WaitPolicy::kActive : WaitPolicy::kPassive;
 }
 
 }  // namespace xgrad

@@ -23,10 +23,12 @@ namespace {
 
 using namespace xgrad;
 
-void BM_ElementwiseEngineMulFwdBwd(benchmark::State& state) {
+void engine_mul(benchmark::State& state, WaitPolicy policy) {
     const auto n = static_cast<std::size_t>(state.range(0));
     const int before = num_threads();
+    const WaitPolicy policy_before = wait_policy();
     set_num_threads(static_cast<int>(state.range(1)));
+    set_wait_policy(policy);
     Tensor a = uniform({n}, -1, 1, 1, f32, /*requires_grad=*/true);
     Tensor b = uniform({n}, -1, 1, 2, f32, true);
     Tensor seed = ones({n});
@@ -37,8 +39,16 @@ void BM_ElementwiseEngineMulFwdBwd(benchmark::State& state) {
         a.zero_grad();
         b.zero_grad();
     }
+    set_wait_policy(policy_before);
     set_num_threads(before);
     state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+void BM_ElementwiseEngineMulFwdBwd(benchmark::State& state) {
+    engine_mul(state, WaitPolicy::kPassive);
+}
+// The same under WaitPolicy::kActive (autograd/threads.h): the pool polls before sleeping.
+void BM_ElementwiseEngineMulFwdBwdActive(benchmark::State& state) {
+    engine_mul(state, WaitPolicy::kActive);
 }
 
 void BM_ElementwiseHandMulFwdBwd(benchmark::State& state) {
@@ -288,6 +298,10 @@ BENCHMARK(BM_ParallelWorkerJoin)->UseRealTime();
 
 // Real time: at 2 threads the second thread's CPU time is not the caller's.
 BENCHMARK(BM_ElementwiseEngineMulFwdBwd)->Args({1000000, 1})->Args({1000000, 2})->UseRealTime();
+BENCHMARK(BM_ElementwiseEngineMulFwdBwdActive)
+    ->Args({1000000, 1})
+    ->Args({1000000, 2})
+    ->UseRealTime();
 BENCHMARK(BM_ElementwiseHandMulFwdBwd)->Args({1000000, 1})->Args({1000000, 2})->UseRealTime();
 BENCHMARK(BM_ElementwiseHandMulFwdBwdSpeedupCeiling)->Arg(1000000)->UseRealTime();
 BENCHMARK(BM_ElementwiseEngineMaximumFwdBwd)->Args({1000000, 1})->Args({1000000, 2})->UseRealTime();

@@ -5,9 +5,12 @@
 #include "autograd/parallel.h"
 
 #include <gtest/gtest.h>
+#include <time.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <mutex>
@@ -124,6 +127,78 @@ TEST(Threads, SetNumThreadsValidatesAndSetsThePool) {
     EXPECT_EQ(num_threads(), 3);
 }
 
+// Restores the wait policy a test changed.
+struct PolicyGuard {
+    WaitPolicy before = wait_policy();
+    ~PolicyGuard() { set_wait_policy(before); }
+};
+
+double process_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+TEST(Threads, WaitPolicyIsPassiveByDefaultAndParsesOpenMPsNames) {
+    PolicyGuard guard;
+    if (std::getenv("XGRAD_WAIT_POLICY") == nullptr) {
+        EXPECT_EQ(wait_policy(), WaitPolicy::kPassive);
+    }
+    set_wait_policy(WaitPolicy::kActive);
+    EXPECT_EQ(wait_policy(), WaitPolicy::kActive);
+    set_wait_policy(WaitPolicy::kPassive);
+    EXPECT_EQ(wait_policy(), WaitPolicy::kPassive);
+    EXPECT_EQ(detail::parse_wait_policy("active"), WaitPolicy::kActive);
+    EXPECT_EQ(detail::parse_wait_policy("PASSIVE"), WaitPolicy::kPassive);
+    EXPECT_THROW_MSG(detail::parse_wait_policy("spin"), std::invalid_argument, "XGRAD_WAIT_POLICY",
+                     "passive or active", "\"spin\"");
+}
+
+TEST(Threads, ActiveWaitingRunsEveryChunkOnceAndPassesExceptions) {
+    ThreadsGuard threads;
+    PolicyGuard guard;
+    set_num_threads(2);
+    set_wait_policy(WaitPolicy::kActive);
+    std::vector<int> hits(100000, 0);
+    for (int rep = 0; rep < 50; ++rep) {
+        parallel_for(0, hits.size(), 1000, [&](std::size_t b, std::size_t e) {
+            for (std::size_t i = b; i < e; ++i) ++hits[i];
+        });
+    }
+    for (int h : hits) ASSERT_EQ(h, 50);
+    EXPECT_THROW_MSG(parallel_for(0, 100, 1,
+                                  [](std::size_t b, std::size_t) {
+                                      if (b == 37) throw std::runtime_error("chunk 37 failed");
+                                  }),
+                     std::runtime_error, "chunk 37 failed");
+    EXPECT_EQ(chunks_seen(0, 100, 10).size(), 10u);
+    // A resize while the worker polls (it must see the stop and leave).
+    set_num_threads(3);
+    EXPECT_EQ(chunks_seen(0, 100, 10).size(), 10u);
+}
+
+TEST(Threads, ActiveWaitingStopsPollingSoonAfterTheLastJob) {
+    ThreadsGuard threads;
+    PolicyGuard guard;
+    set_num_threads(2);
+    set_wait_policy(WaitPolicy::kActive);
+    // Chunks long enough that the worker surely wakes and joins; it then polls.
+    std::set<std::thread::id> ran;
+    std::mutex m;
+    parallel_for(0, 8, 1, [&](std::size_t, std::size_t) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::lock_guard<std::mutex> lock(m);
+        ran.insert(std::this_thread::get_id());
+    });
+    EXPECT_EQ(ran.size(), 2u);
+    // The worker polls for at most 200 us, then sleeps: 300 ms later the process uses no CPU.
+    // (A worker that kept polling would use all of the 300 ms.)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const double before = process_cpu_seconds();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_LT(process_cpu_seconds() - before, 0.1);
+}
+
 // Runs f at 1 and at 2 threads; every returned array must be the same bits.
 void expect_same_bits_for_1_and_2_threads(const std::function<std::vector<Array>()>& f) {
     ThreadsGuard guard;
@@ -139,17 +214,22 @@ void expect_same_bits_for_1_and_2_threads(const std::function<std::vector<Array>
 }
 
 TEST(ParallelKernels, ElementwiseForwardAndBackwardAreBitIdenticalFor1And2Threads) {
-    // 10^6 elements, above the 32K grain; broadcast operands take the strided path.
-    expect_same_bits_for_1_and_2_threads([] {
-        Tensor a = uniform({1000, 1000}, -2, 2, 1, f32, true);
-        Tensor b = uniform({1000, 1000}, -2, 2, 2, f32, true);
-        Tensor row = uniform({1, 1000}, -2, 2, 3, f32, true);
-        Tensor y = exp(a) * b + tanh(a * row);
-        Tensor loss = sum(y);
-        loss.backward();
-        return std::vector<Array>{y.value(), loss.value(), a.grad().value(), b.grad().value(),
-                                  row.grad().value()};
-    });
+    // 10^6 elements, above the 32K grain; broadcast operands take the strided path. Both wait
+    // policies (they change who runs which chunk, never the chunks).
+    PolicyGuard guard;
+    for (WaitPolicy policy : {WaitPolicy::kPassive, WaitPolicy::kActive}) {
+        set_wait_policy(policy);
+        expect_same_bits_for_1_and_2_threads([] {
+            Tensor a = uniform({1000, 1000}, -2, 2, 1, f32, true);
+            Tensor b = uniform({1000, 1000}, -2, 2, 2, f32, true);
+            Tensor row = uniform({1, 1000}, -2, 2, 3, f32, true);
+            Tensor y = exp(a) * b + tanh(a * row);
+            Tensor loss = sum(y);
+            loss.backward();
+            return std::vector<Array>{y.value(), loss.value(), a.grad().value(), b.grad().value(),
+                                      row.grad().value()};
+        });
+    }
 }
 
 TEST(ParallelKernels, ReductionsAreBitIdenticalFor1And2Threads) {
