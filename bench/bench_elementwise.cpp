@@ -70,6 +70,11 @@ void BM_ElementwiseHandMulFwdBwd(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
+// The baseline of BM_ElementwiseEngineMulFwdBwdActive (ratios.py pairs by name): the same loops.
+void BM_ElementwiseHandMulFwdBwdActive(benchmark::State& state) {
+    BM_ElementwiseHandMulFwdBwd(state);
+}
+
 // The ceiling for 2 threads on this machine: the hand loops above, on one thread and split in
 // halves between the caller and a second thread that spins on an atomic between steps (the
 // fastest hand-off there is; the engine's pool sleeps instead), alternating call by call
@@ -302,6 +307,7 @@ BENCHMARK(BM_ElementwiseEngineMulFwdBwdActive)
     ->Args({1000000, 1})
     ->Args({1000000, 2})
     ->UseRealTime();
+BENCHMARK(BM_ElementwiseHandMulFwdBwdActive)->Args({1000000, 1})->Args({1000000, 2})->UseRealTime();
 BENCHMARK(BM_ElementwiseHandMulFwdBwd)->Args({1000000, 1})->Args({1000000, 2})->UseRealTime();
 BENCHMARK(BM_ElementwiseHandMulFwdBwdSpeedupCeiling)->Arg(1000000)->UseRealTime();
 BENCHMARK(BM_ElementwiseEngineMaximumFwdBwd)->Args({1000000, 1})->Args({1000000, 2})->UseRealTime();
