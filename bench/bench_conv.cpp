@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "bench/huge_pages.h"
 #include "nn/nn.h"
 
 namespace {
@@ -80,9 +81,10 @@ void BM_ConvHandFwdBwd(benchmark::State& state) {
     const std::vector<double> xs = uniform({kN, kC, kH, kW}, -1, 1, 2).to_vector();
     const std::vector<double> gs = uniform({kN, kO, kH, kW}, -1, 1, 3).to_vector();
     const std::vector<double> ws = uniform({kO, kRows}, -0.1, 0.1, 4).to_vector();
-    std::vector<float> x(xs.begin(), xs.end()), g(gs.begin(), gs.end()), w(ws.begin(), ws.end());
-    std::vector<float> b(kO, 0.1f), y(kN * kO * kL), cols(kN * kRows * kL), dcols(kRows * kL);
-    std::vector<float> dw(kO * kRows), db(kO), dx(x.size());
+    ::bench::Buffer<float> x(xs.begin(), xs.end()), g(gs.begin(), gs.end()),
+        w(ws.begin(), ws.end());
+    ::bench::Buffer<float> b(kO, 0.1f), y(kN * kO * kL), cols(kN * kRows * kL), dcols(kRows * kL);
+    ::bench::Buffer<float> dw(kO * kRows), db(kO), dx(x.size());
     const int O = int(kO), R = int(kRows), L = int(kL);
     for (auto _ : state) {
         for (std::size_t n = 0; n < kN; ++n) {

@@ -17,6 +17,7 @@
 
 #include "autograd/autograd.h"
 #include "autograd/parallel.h"
+#include "bench/huge_pages.h"
 #include "bench/interleaved.h"
 
 namespace {
@@ -55,9 +56,11 @@ void BM_ElementwiseHandMulFwdBwd(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
     // The engine's inputs: with a short repeating pattern the branch predictor would learn
     // the comparisons (maximum) that random data makes it miss.
-    std::vector<float> a = uniform({n}, -1, 1, 1, f32).value().to_vector<float>();
-    std::vector<float> b = uniform({n}, -1, 1, 2, f32).value().to_vector<float>();
-    std::vector<float> g(n, 1.0f), z(n), ga(n), gb(n);
+    const std::vector<float> va = uniform({n}, -1, 1, 1, f32).value().to_vector<float>();
+    ::bench::Buffer<float> a(va.begin(), va.end());
+    const std::vector<float> vb = uniform({n}, -1, 1, 2, f32).value().to_vector<float>();
+    ::bench::Buffer<float> b(vb.begin(), vb.end());
+    ::bench::Buffer<float> g(n, 1.0f), z(n), ga(n), gb(n);
     for (auto _ : state) {
         for (std::size_t i = 0; i < n; ++i) z[i] = a[i] * b[i];
         for (std::size_t i = 0; i < n; ++i) ga[i] = g[i] * b[i];
@@ -105,7 +108,7 @@ void BM_ElementwiseHandMulFwdBwdSpeedupCeiling(benchmark::State& state) {
         }
     });
     std::int64_t k = 0;
-    bench::interleaved(
+    xgrad::bench::interleaved(
         state, [&] { step(0, n); },
         [&] {
             posted.store(++k, std::memory_order_release);
@@ -141,8 +144,9 @@ void hand_unary(benchmark::State& state, Fwd fwd, Bwd bwd) {
     const auto n = static_cast<std::size_t>(state.range(0));
     // The engine's inputs: sinf, erff and leaky_relu's select branch on the value, and a
     // repeating pattern of 61 values (as this loop had) lets the predictor learn them.
-    std::vector<float> x = uniform({n}, -3, 3, 1, f32).value().to_vector<float>();
-    std::vector<float> y(n), g(n, 1.0f), gx(n);
+    const std::vector<float> vx = uniform({n}, -3, 3, 1, f32).value().to_vector<float>();
+    ::bench::Buffer<float> x(vx.begin(), vx.end());
+    ::bench::Buffer<float> y(n), g(n, 1.0f), gx(n);
     for (auto _ : state) {
         for (std::size_t i = 0; i < n; ++i) y[i] = fwd(x[i]);
         for (std::size_t i = 0; i < n; ++i) gx[i] = bwd(g[i], x[i], y[i]);
@@ -235,9 +239,11 @@ void BM_ElementwiseHandMaximumFwdBwd(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
     // The engine's inputs: with a short repeating pattern the branch predictor would learn
     // the comparisons (maximum) that random data makes it miss.
-    std::vector<float> a = uniform({n}, -1, 1, 1, f32).value().to_vector<float>();
-    std::vector<float> b = uniform({n}, -1, 1, 2, f32).value().to_vector<float>();
-    std::vector<float> g(n, 1.0f), z(n), ga(n), gb(n);
+    const std::vector<float> va = uniform({n}, -1, 1, 1, f32).value().to_vector<float>();
+    ::bench::Buffer<float> a(va.begin(), va.end());
+    const std::vector<float> vb = uniform({n}, -1, 1, 2, f32).value().to_vector<float>();
+    ::bench::Buffer<float> b(vb.begin(), vb.end());
+    ::bench::Buffer<float> g(n, 1.0f), z(n), ga(n), gb(n);
     for (auto _ : state) {
         for (std::size_t i = 0; i < n; ++i) z[i] = a[i] > b[i] ? a[i] : b[i];
         for (std::size_t i = 0; i < n; ++i) {
@@ -262,7 +268,7 @@ void BM_ParallelWorkerJoin(benchmark::State& state) {
     const std::size_t n = 1000000;
     const int before = num_threads();
     set_num_threads(2);
-    std::vector<float> a(n, 1.0f), b(n, 2.0f), z(n);
+    ::bench::Buffer<float> a(n, 1.0f), b(n, 2.0f), z(n);
     std::vector<double> joins;
     std::int64_t alone = 0;
     using Clock = std::chrono::steady_clock;

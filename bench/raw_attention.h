@@ -10,11 +10,13 @@
 #include <cstddef>
 #include <vector>
 
+#include "bench/huge_pages.h"
+
 namespace bench {
 
 /// The outputs of one forward + backward; allocated by each call, as the engine's are.
 struct RawAttention {
-    std::vector<float> P, O, dP, dQ, dK, dV;
+    Buffer<float> P, O, dP, dQ, dK, dV;
 };
 
 /// Over nb slices of (T, D) float32: S = scale Q K^T, P = softmax(S), O = P V; backward
@@ -31,9 +33,8 @@ inline RawAttention raw_attention(const float* Q, const float* K, const float* V
     };
     const float scale = 1.0f / std::sqrt(static_cast<float>(D));
     const std::size_t tt = T * T, td = T * D;
-    RawAttention r{std::vector<float>(nb * tt), std::vector<float>(nb * td),
-                   std::vector<float>(nb * tt), std::vector<float>(nb * td),
-                   std::vector<float>(nb * td), std::vector<float>(nb * td)};
+    RawAttention r{Buffer<float>(nb * tt), Buffer<float>(nb * td), Buffer<float>(nb * tt),
+                   Buffer<float>(nb * td), Buffer<float>(nb * td), Buffer<float>(nb * td)};
     for (std::size_t b = 0; b < nb; ++b) {
         float* p = r.P.data() + b * tt;
         const float *q = Q + b * td, *k = K + b * td, *v = V + b * td, *g = G + b * td;
