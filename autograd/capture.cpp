@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -94,68 +95,62 @@ inline double opaque(double v) {
     return v;
 }
 
-// The gradient slots the last backward step wrote and their new values: the next step reads
-// them from registers (see Tape::forward's `last`). slot1 was written after slot0, so it wins
-// when they are one slot (x * x).
-struct Written {
-    std::uint32_t slot0 = ~0u, slot1 = ~0u;
-    double g0 = 0.0, g1 = 0.0;
-    double read(const double* grad, std::uint32_t slot) const {
-        return slot == slot1 ? g1 : (slot == slot0 ? g0 : grad[slot]);
-    }
-    // grad[slot0] += c0, then grad[slot1] += c1 (slot1 ~0u: none), as the engine adds.
-    void add(double* grad, std::uint32_t in0, double c0, std::uint32_t in1, double c1) {
-        Written w;
-        w.slot0 = in0;
-        w.g0 = read(grad, in0) + c0;
-        grad[in0] = w.g0;
-        if (in1 != ~0u) {
-            w.slot1 = in1;
-            w.g1 = (in1 == in0 ? w.g0 : read(grad, in1)) + c1;
-            grad[in1] = w.g1;
-        }
-        *this = w;
-    }
-};
-
-// One op's forward and its backward's contributions on the tape (in[1] is a unary op's
-// parameter c, as for the kernels). Binary: both rounded before either is added (x * x adds
-// twice into one slot, in0's first, as the engine).
+// One op's forward and its backward's contributions on the tape, from the values a and b (b is
+// a unary op's parameter c, as for the kernels): the op.h templates that OpDef's scalar kernels
+// point to, inlined. Each contribution is rounded on its own (opaque), as the engine's.
 template <class Op>
-double unary_forward(const double* in) {
-    return detail::unary_scalar_forward<Op>(in, in[1]);
+double unary_forward(double a, double c) {
+    const double in[1] = {a};
+    return detail::unary_scalar_forward<Op>(in, c);
 }
 template <class Op>
-double binary_forward(const double* in) {
+double binary_forward(double a, double b) {
+    const double in[2] = {a, b};
     return detail::binary_scalar_forward<Op>(in, 0.0);
 }
 template <class Op>
-void unary_backward(double g, const double* in, double out, double* grad, Written& w,
-                    std::uint32_t in0, std::uint32_t) {
+void unary_backward(double g, double a, double c, double out, double& c0, double&) {
+    const double in[1] = {a};
     double gin[1];
-    detail::unary_scalar_backward<Op>(g, in, out, in[1], gin);
-    w.add(grad, in0, opaque(gin[0]), ~0u, 0.0);
+    detail::unary_scalar_backward<Op>(g, in, out, c, gin);
+    c0 = opaque(gin[0]);
 }
 template <class Op>
-void binary_backward(double g, const double* in, double out, double* grad, Written& w,
-                     std::uint32_t in0, std::uint32_t in1) {
+void binary_backward(double g, double a, double b, double out, double& c0, double& c1) {
+    const double in[2] = {a, b};
     double gin[2];
     detail::binary_scalar_backward<Op>(g, in, out, 0.0, gin);
-    w.add(grad, in0, opaque(gin[0]), in1, opaque(gin[1]));
+    c0 = opaque(gin[0]);
+    c1 = opaque(gin[1]);
 }
 
 }  // namespace
 
 // The scalar tape: one float64 slot per leaf, per distinct scalar parameter of a unary op and
 // per node, and each op a 16-byte step. Forward runs the steps in topological order; backward
-// runs them in the order the engine would process their nodes (most often the reverse, then
-// no second list), so every gradient is summed in the same order (the same bits).
+// runs them in the order the engine would process their nodes, so every gradient is summed in
+// the same order (the same bits). Where each backward step takes its upstream gradient from and
+// what it does with its contributions is decided at capture (BackStep), not tested per replay.
 struct Capture::Tape {
     struct Step {
-        // A unary op's in1 is the slot of its parameter c: the rules read c from the values,
-        // and the 0 a called kernel reports for it lands in that slot's unused gradient.
+        // A unary op's in1 is the slot of its parameter c: the rules read c from the values.
         std::uint32_t in0, in1, out;
         std::uint32_t code;  // a TapeCode: inline, or kTapeCall + index into kernels
+    };
+    // Where a backward step's upstream gradient g = dL/d(out) is: in the gradient slots, the
+    // seed 1 (the root), or in a register, as the previous step's new value of its in0's or
+    // in1's slot (a chain: most steps; a load of the slot just stored would wait for
+    // store-to-load forwarding, several cycles a step on the critical path).
+    enum GradFrom : std::uint8_t { kFromSlot, kFromSeed, kFromLast0, kFromLast1 };
+    // What a step does with its contribution to an input: nothing (a leaf that does not require
+    // grad, a unary op's c), store it (the slot's first: the engine moves the first one in, as
+    // is), add it into the slot, or add it to what this step just stored into in0 (x * x).
+    enum Deliver : std::uint8_t { kDrop, kStore, kAdd, kAddToLast0 };
+    struct BackStep {
+        std::uint32_t in0, in1, out;
+        std::uint16_t code;
+        std::uint8_t from;     // a GradFrom
+        std::uint8_t deliver;  // Deliver of in0, | Deliver of in1 << 2
     };
     struct Kernels {
         double (*f)(const double* in, double c);
@@ -163,8 +158,8 @@ struct Capture::Tape {
     };
     std::vector<Kernels> kernels;  // one per op of the tape that is not inline
     std::vector<double> val, grad;
-    std::vector<Step> steps;              // topological order
-    std::vector<std::uint32_t> backward;  // step indices in the engine's order; empty: reversed
+    std::vector<Step> steps;                                    // topological order
+    std::vector<BackStep> back;                                 // the engine's order
     std::vector<std::pair<const Node*, std::uint32_t>> leaves;  // re-read every replay
     std::vector<std::uint32_t> param_slots;                     // one per params_ entry
     std::uint32_t root = 0;
@@ -172,50 +167,77 @@ struct Capture::Tape {
 
     void forward() {
         double* v = val.data();
-        // The previous step's value, from a register when this step reads it (a chain: most
-        // steps): a load of the slot just stored would wait for store-to-load forwarding,
-        // several cycles a step on the critical path.
+        // The previous step's value, from a register when this step reads it (see GradFrom).
         std::uint32_t last = ~0u;
         double y = 0.0;
         for (const Step& s : steps) {
-            const double in[2] = {s.in0 == last ? y : v[s.in0], s.in1 == last ? y : v[s.in1]};
+            const double a = s.in0 == last ? y : v[s.in0], b = s.in1 == last ? y : v[s.in1];
             switch (s.code) {
-#define XGRAD_TAPE_FORWARD(arity, Op)    \
-    case kTape##Op:                      \
-        y = arity##_forward<ew::Op>(in); \
+#define XGRAD_TAPE_FORWARD(arity, Op)      \
+    case kTape##Op:                        \
+        y = arity##_forward<ew::Op>(a, b); \
         break;
                 XGRAD_TAPE_OPS(XGRAD_TAPE_FORWARD)
 #undef XGRAD_TAPE_FORWARD
-                default:
-                    y = kernels[s.code - kTapeCall].f(in, in[1]);
+                default: {
+                    const double in[2] = {a, b};
+                    y = kernels[s.code - kTapeCall].f(in, b);
+                }
             }
             v[s.out] = y;
             last = s.out;
         }
     }
-    // The steps in the engine's order: `backward`, or the steps reversed when it is empty.
+    // The steps in the engine's order; the parameters' slots hold what their sums start from.
     void run_backward() {
         const double* v = val.data();
         double* gr = grad.data();
-        const std::size_t n = steps.size();
-        const bool reversed = backward.empty();
-        Written w;
-        for (std::size_t k = 0; k < n; ++k) {
-            const Step& s = steps[reversed ? n - 1 - k : backward[k]];
-            const double in[2] = {v[s.in0], v[s.in1]};
-            const double g = w.read(gr, s.out), out = v[s.out];
+        double last0 = 0.0, last1 = 0.0;  // the last step's new values of its inputs' slots
+        for (const BackStep& s : back) {
+            double g;
+            if (s.from == kFromLast0) {
+                g = last0;
+            } else if (s.from == kFromLast1) {
+                g = last1;
+            } else if (s.from == kFromSlot) {
+                g = gr[s.out];
+            } else {
+                g = 1.0;
+            }
+            const double a = v[s.in0], b = v[s.in1], out = v[s.out];
+            double c0, c1 = 0.0;
             switch (s.code) {
-#define XGRAD_TAPE_BACKWARD(arity, Op)                             \
-    case kTape##Op:                                                \
-        arity##_backward<ew::Op>(g, in, out, gr, w, s.in0, s.in1); \
+#define XGRAD_TAPE_BACKWARD(arity, Op)                  \
+    case kTape##Op:                                     \
+        arity##_backward<ew::Op>(g, a, b, out, c0, c1); \
         break;
                 XGRAD_TAPE_OPS(XGRAD_TAPE_BACKWARD)
 #undef XGRAD_TAPE_BACKWARD
                 default: {
-                    double gin[2] = {0.0, 0.0};  // a unary op leaves gin[1]: 0 into c's slot
-                    kernels[s.code - kTapeCall].d(g, in, out, in[1], gin);
-                    w.add(gr, s.in0, gin[0], s.in1, gin[1]);
+                    const double in[2] = {a, b};
+                    double gin[2] = {0.0, 0.0};  // a unary op leaves gin[1]
+                    kernels[s.code - kTapeCall].d(g, in, out, b, gin);
+                    c0 = gin[0];
+                    c1 = gin[1];
                 }
+            }
+            const unsigned d0 = s.deliver & 3u, d1 = s.deliver >> 2;
+            if (d0 == kStore) {
+                last0 = c0;
+                gr[s.in0] = last0;
+            } else if (d0 == kAdd) {
+                last0 = gr[s.in0] + c0;
+                gr[s.in0] = last0;
+            }
+            if (d1 == kStore) {
+                last1 = c1;
+                gr[s.in1] = last1;
+            } else if (d1 == kAdd) {
+                last1 = gr[s.in1] + c1;
+                gr[s.in1] = last1;
+            } else if (d1 == kAddToLast0) {
+                last1 = last0 + c1;
+                gr[s.in1] = last1;
             }
         }
     }
@@ -363,6 +385,7 @@ Capture::Capture(Fn fn, std::vector<Tensor> inputs)
         const OpDef& d = n->def();
         const auto k =
             code_of.emplace(&d, kTapeCall + static_cast<std::uint32_t>(t->kernels.size()));
+        if (k.first->second > 0xffff) return;  // a step code is 16 bits: the node path
         if (k.second) t->kernels.push_back({d.scalar_forward, d.scalar_backward});
         if (k.first->second >= kTapeCall) ++t->calls;
         Tape::Step s{};
@@ -390,15 +413,40 @@ Capture::Capture(Fn fn, std::vector<Tensor> inputs)
                            const std::pair<std::uint64_t, const Node*>& b) {
         return a.first < b.first;
     };
-    t->backward.reserve(order_.size());
-    bool reversed = true;  // the engine's order is the steps' reverse (a chain, most graphs)
+    // Each step's source of g and its deliveries, by walking the engine's order once here. A
+    // slot needs a gradient when it is a node's or a parameter's; a parameter's sum starts
+    // from the leaf's gradient (run() puts it in the slot), as the engine adds each
+    // contribution into the leaf, so its contributions are all added.
+    std::vector<char> needs(next, 0), written(next, 0);
+    for (std::uint32_t i = first_node; i < next; ++i) needs[i] = 1;
+    for (std::uint32_t slot : t->param_slots) needs[slot] = written[slot] = 1;
+    std::uint32_t last0 = ~0u, last1 = ~0u;  // the slots the last step left in registers
+    t->back.reserve(order_.size());
     while (!heap.empty()) {
         std::pop_heap(heap.begin(), heap.end(), before);
         const Node* n = heap.back().second;
         heap.pop_back();
-        const std::uint32_t step = seen[n] - first_node;
-        reversed = reversed && step == order_.size() - 1 - t->backward.size();
-        t->backward.push_back(step);
+        const Tape::Step& st = t->steps[seen[n] - first_node];
+        Tape::BackStep b{st.in0, st.in1, st.out, static_cast<std::uint16_t>(st.code), 0, 0};
+        b.from = n == root         ? Tape::kFromSeed
+                 : st.out == last1 ? Tape::kFromLast1
+                 : st.out == last0 ? Tape::kFromLast0
+                                   : Tape::kFromSlot;
+        const auto deliver = [&](std::uint32_t slot) {
+            if (!needs[slot]) return Tape::kDrop;
+            if (written[slot]) return Tape::kAdd;
+            written[slot] = 1;
+            return Tape::kStore;
+        };
+        const Tape::Deliver d0 = deliver(st.in0);
+        const Tape::Deliver d1 = n->num_inputs() == 1 ? Tape::kDrop
+                                 : st.in1 == st.in0
+                                     ? (d0 == Tape::kDrop ? Tape::kDrop : Tape::kAddToLast0)
+                                     : deliver(st.in1);
+        b.deliver = static_cast<std::uint8_t>(d0 | d1 << 2);
+        last0 = d0 == Tape::kDrop ? ~0u : st.in0;
+        last1 = d1 == Tape::kDrop ? ~0u : st.in1;
+        t->back.push_back(b);
         for (std::size_t i = 0; i < n->num_inputs(); ++i) {
             const Node* in = n->inputs()[i];
             if (in->is_leaf() || !discovered.emplace(in, true).second) continue;
@@ -406,7 +454,6 @@ Capture::Capture(Fn fn, std::vector<Tensor> inputs)
             std::push_heap(heap.begin(), heap.end(), before);
         }
     }
-    if (reversed) std::vector<std::uint32_t>().swap(t->backward);
     tape_ = t.release();
 }
 
@@ -480,25 +527,63 @@ void Capture::run(std::vector<Array>* grads) {
             if (v.dtype() != DType::Float64) leaf_dtype_error(v);  // a set_data() since capture
             val[slot] = detail::first_element<double>(v);
         }
+        const std::size_t np = params_.size();
         t.forward();
-        // -0.0 is the identity of IEEE addition (0.0 + -0.0 would be 0.0): the first
-        // contribution lands as it is, as the engine stores it.
-        std::fill(t.grad.begin(), t.grad.end(), -0.0);
-        grad[t.root] = 1.0;
-        t.run_backward();
-        *output_.node()->value_.data<double>() = val[t.root];
-        for (std::size_t k = 0; k < params_.size(); ++k) {
-            const double g = grad[t.param_slots[k]];
-            if (grads != nullptr) {
-                (*grads)[k] = Array::scalar(f64, g);
-                continue;
+        if (grads != nullptr) {
+            // -0.0 is the identity of IEEE addition (0.0 + -0.0 would be 0.0): the sums start
+            // from nothing, and the first contribution lands as it is.
+            for (std::size_t k = 0; k < np; ++k) grad[t.param_slots[k]] = -0.0;
+            t.run_backward();
+            for (std::size_t k = 0; k < np; ++k) {
+                (*grads)[k] = Array::scalar(f64, grad[t.param_slots[k]]);
             }
-            // Into the leaf's inline gradient bytes, as the engine's scalar path adds.
-            Node* p = params_[k].node();
-            lock_node(p);
-            p->add_scalar_grad(g);
-            unlock_node(p);
+        } else {
+            // NOTE: every parameter's gradient lock is taken between the forward and the
+            // backward and held until the sums are stored, all or none at a time, so a replay
+            // never waits while it holds one (no deadlock with another replay or a thread
+            // holding GradRefs). Where matters: an atomic exchange waits for the stores before
+            // it and holds back the loads after it; measured on the two-weight step, taking the
+            // locks before the forward (just after the inputs' stores) cost 5-10 ns more a
+            // step, taking them one by one after the backward 4-6 ns more.
+            for (;;) {
+                std::size_t held = 0;
+                while (held < np &&
+                       params_[held].node()->lock_.exchange(1, std::memory_order_acquire) == 0) {
+                    ++held;
+                }
+                if (held == np) break;
+                for (std::size_t k = 0; k < held; ++k) unlock_node(params_[k].node());
+                std::this_thread::yield();
+            }
+            struct Unlock {
+                const std::vector<Tensor>& params;
+                ~Unlock() {
+                    for (const Tensor& p : params) unlock_node(p.node());
+                }
+            } unlock{params_};
+            // Each sum starts from the leaf's gradient (-0.0 when none): the engine adds every
+            // contribution into the leaf in turn, (g + c1) + c2, not g + (c1 + c2).
+            for (std::size_t k = 0; k < np; ++k) {
+                const Node* p = params_[k].node();
+                double g = -0.0;
+                if (p->has_grad_ && !(p->flags_ & Node::kGradNode)) {
+                    std::memcpy(&g, p->grad_.inline_, sizeof g);
+                } else if (p->has_grad_) {
+                    g = detail::first_element<double>(p->grad_value());  // create_graph's
+                }
+                grad[t.param_slots[k]] = g;
+            }
+            t.run_backward();
+            for (std::size_t k = 0; k < np; ++k) {
+                // Into the leaf's inline gradient bytes, as the engine's scalar path adds (a
+                // gradient holding a graph becomes the plain sum, as there).
+                Node* p = params_[k].node();
+                if (p->flags_ & Node::kGradNode) p->clear_grad();
+                std::memcpy(p->grad_.inline_, &grad[t.param_slots[k]], sizeof(double));
+                p->has_grad_ = true;
+            }
         }
+        std::memcpy(output_.node()->value_.raw(), &val[t.root], sizeof(double));
         return;
     }
     // The node path: values recomputed in place, saved versions refreshed (they are the

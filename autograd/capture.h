@@ -50,7 +50,13 @@ namespace xgrad {
 /// are not inputs), as backward() does; inputs that required grad at capture get theirs too.
 /// Observers (anomaly mode, the backward trace) see the captured run, not the replays on the
 /// scalar tape. A Capture belongs to one thread at a time; threads replay their own captures
-/// at once (parameters they share take the leaf gradient lock, as backward does).
+/// at once. Parameters they share: on the scalar tape a replay takes every parameter's
+/// gradient lock once, after its forward, and holds them all until its gradients are added
+/// (taking them all or none at a time, it never waits while holding one, so it cannot deadlock
+/// with another replay or a thread holding GradRefs); a backward, grad(), zero_grad() or
+/// GradRef of another thread on one of them waits for the replay's backward and sees its
+/// gradient complete. A custom op's scalar backward kernel runs while the locks are held: it
+/// must not touch a parameter's gradient. The node path takes each lock as backward does.
 class Capture {
 public:
     using Fn = std::function<Tensor(const std::vector<Tensor>&)>;

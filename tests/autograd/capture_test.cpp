@@ -322,6 +322,31 @@ TEST(Capture, ReplayFromDoublesIsReplayFromArrays) {
     EXPECT_EQ(y.item(), 0.75);
 }
 
+// A parameter reached three times, replayed without zero_grad: each contribution is added into
+// the leaf's gradient in turn, as the engine adds them, (g + c1) + c2 and not g + (c1 + c2);
+// a gradient with a graph (create_graph) becomes the plain sum, as there.
+TEST(Capture, ReplayAddsEachContributionIntoTheLeafAsTheEngine) {
+    auto fn = [](const Tensor& x, const Tensor& w) {
+        return sigmoid(x * w) * w + tanh(w * 0.3) * x;
+    };
+    Tensor w = scalar(0.7, f64, true), v = scalar(0.7, f64, true);
+    Capture cap([&](const std::vector<Tensor>& in) { return fn(in[0], v); }, {scalar(1.3, f64)});
+    ASSERT_TRUE(cap.scalar_tape());
+    for (int i = 0; i < 40; ++i) {
+        const double x = 1.3 + 0.37 * i;
+        fn(scalar(x, f64), w).backward();
+        cap.replay({x});
+        ASSERT_TRUE(same_bits(v.grad().item(), w.grad().item())) << "replay " << i;
+    }
+    fn(scalar(0.9, f64), w).backward(scalar(1, f64), /*retain_graph=*/false, /*create_graph=*/true);
+    fn(scalar(0.9, f64), v).backward(scalar(1, f64), false, true);
+    ASSERT_TRUE(w.grad().requires_grad());  // a gradient with a graph
+    fn(scalar(0.4, f64), w).backward();
+    cap.replay({0.4});
+    EXPECT_TRUE(same_bits(v.grad().item(), w.grad().item()));
+    EXPECT_FALSE(v.grad().requires_grad());
+}
+
 TEST(Capture, ReplayFromDoublesNeedsOneFloat64PerInput) {
     Tensor w = scalar(2, f64, true);
     Capture two([&](const std::vector<Tensor>& in) { return in[0] * w + in[1]; },
