@@ -145,19 +145,16 @@ void Storage::allocate_heap(std::size_t nbytes, bool zero) {
     }
 }
 
-void Storage::release(std::size_t nbytes) {
-    if (!fits_inline(nbytes) && heap_ != nullptr) {
-        Header* h = header();
-        // A count of 1 read with acquire: this is the only holder, nobody can add or drop one
-        // (the locked decrement is skipped, as Node's drop_ref). Else the last to let go frees,
-        // after every other holder's reads (acq_rel).
-        if (h->refs.load(std::memory_order_acquire) == 1 ||
-            h->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            h->~Header();
-            cached_delete(h, sizeof(Header) + nbytes);
-        }
+void Storage::release_heap(std::size_t nbytes) {
+    Header* h = header();
+    // A count of 1 read with acquire: this is the only holder, nobody can add or drop one (the
+    // locked decrement is skipped, as Node's drop_ref). Else the last to let go frees, after
+    // every other holder's reads (acq_rel).
+    if (h->refs.load(std::memory_order_acquire) == 1 ||
+        h->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        h->~Header();
+        cached_delete(h, sizeof(Header) + nbytes);
     }
-    heap_ = nullptr;
 }
 
 void Storage::unshare(std::size_t nbytes) {

@@ -47,8 +47,12 @@ struct Storage {
     }
     /// A heap block with one holder.
     void allocate_heap(std::size_t nbytes, bool zero);
-    /// Drops this holder's reference; the last one frees the block.
-    void release(std::size_t nbytes);
+    /// Drops this holder's reference; the last one frees the block. Inline bytes: nothing to
+    /// free (inline, as a scalar's gradient is released every step).
+    void release(std::size_t nbytes) {
+        if (!fits_inline(nbytes) && heap_ != nullptr) release_heap(nbytes);
+        heap_ = nullptr;
+    }
     /// One more holder of the same heap block (inline bytes are copied with the Storage).
     void retain(std::size_t nbytes) const {
         if (!fits_inline(nbytes) && heap_ != nullptr) {
@@ -73,6 +77,7 @@ private:
         return reinterpret_cast<Header*>(static_cast<unsigned char*>(heap_) - sizeof(Header));
     }
     void unshare(std::size_t nbytes);
+    void release_heap(std::size_t nbytes);
 };
 
 [[noreturn]] void nbytes_error(const char* op, const Shape& shape, DType dtype);

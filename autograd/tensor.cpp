@@ -483,8 +483,9 @@ void* GradRef::raw(std::size_t size) {
                                std::to_string(size) + "-byte request, gradient is " +
                                dtype_name(node_->value_.dtype()) + ")");
     }
-    node_->grad_.make_unique(node_->value_.nbytes());  // in place: not into grad()'s copies
-    return node_->grad_.get(node_->value_.nbytes());
+    const std::size_t nbytes = node_->value_.nbytes();
+    node_->grad_.make_unique(nbytes);  // in place: not into grad()'s copies
+    return node_->grad_.get(nbytes);
 }
 
 bool Tensor::requires_grad() const { return checked(node_, "requires_grad")->requires_grad(); }
