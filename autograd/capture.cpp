@@ -95,33 +95,60 @@ inline double opaque(double v) {
     return v;
 }
 
-// One op's forward and its backward's contributions on the tape, from the values a and b (b is
-// a unary op's parameter c, as for the kernels): the op.h templates that OpDef's scalar kernels
-// point to, inlined. Each contribution is rounded on its own (opaque), as the engine's.
+// Where a backward step's upstream gradient g = dL/d(out) is: in the gradient slots, the seed 1
+// (the root), or in a register, as the previous step's new value of its in0's or in1's slot (a
+// chain: most steps; a load of the slot just stored would wait for store-to-load forwarding,
+// several cycles a step on the critical path).
+enum GradFrom : std::uint8_t { kFromSlot, kFromSeed, kFromLast0, kFromLast1 };
+// What a step does with its contribution to an input: nothing (a leaf that does not require
+// grad, a unary op's c), store it (the slot's first: the engine moves the first one in, as
+// is), add it into the slot, or add it to what this step just stored into in0 (x * x).
+enum Deliver : std::uint8_t { kDrop, kStore, kAdd, kAddToLast0 };
+
+// Contribution c into gradient slot `to` as `how` says; `last` takes the slot's new value.
+inline void deliver(double* gr, std::uint32_t to, unsigned how, double c, double& last) {
+    if (how == kStore) {
+        last = c;
+        gr[to] = c;
+    } else if (how == kAdd) {
+        last = gr[to] + c;
+        gr[to] = last;
+    }
+}
+
+// One op's forward and its backward's contributions on the tape, reading the values' slots
+// (in1 is a unary op's parameter c, as for the kernels): the op.h templates that OpDef's
+// scalar kernels point to, inlined, so each op loads only the values its rule reads. `last`,
+// `y`: the previous step's output slot and its value, in a register. Each contribution is
+// rounded on its own (opaque), as the engine's.
 template <class Op>
-double unary_forward(double a, double c) {
-    const double in[1] = {a};
-    return detail::unary_scalar_forward<Op>(in, c);
+double unary_forward(const double* v, std::uint32_t in0, std::uint32_t in1, std::uint32_t last,
+                     double y) {
+    const double in[1] = {in0 == last ? y : v[in0]};
+    return detail::unary_scalar_forward<Op>(in, v[in1]);
 }
 template <class Op>
-double binary_forward(double a, double b) {
-    const double in[2] = {a, b};
+double binary_forward(const double* v, std::uint32_t in0, std::uint32_t in1, std::uint32_t last,
+                      double y) {
+    const double in[2] = {in0 == last ? y : v[in0], in1 == last ? y : v[in1]};
     return detail::binary_scalar_forward<Op>(in, 0.0);
 }
 template <class Op>
-void unary_backward(double g, double a, double c, double out, double& c0, double&) {
-    const double in[1] = {a};
+double unary_backward(double g, const double* v, std::uint32_t in0, std::uint32_t in1,
+                      std::uint32_t out) {
+    const double in[1] = {v[in0]};
     double gin[1];
-    detail::unary_scalar_backward<Op>(g, in, out, c, gin);
-    c0 = opaque(gin[0]);
+    detail::unary_scalar_backward<Op>(g, in, v[out], v[in1], gin);
+    return opaque(gin[0]);
 }
 template <class Op>
-void binary_backward(double g, double a, double b, double out, double& c0, double& c1) {
-    const double in[2] = {a, b};
+double binary_backward(double g, const double* v, std::uint32_t in0, std::uint32_t in1,
+                       std::uint32_t out, double& c1) {
+    const double in[2] = {v[in0], v[in1]};
     double gin[2];
-    detail::binary_scalar_backward<Op>(g, in, out, 0.0, gin);
-    c0 = opaque(gin[0]);
+    detail::binary_scalar_backward<Op>(g, in, v[out], 0.0, gin);
     c1 = opaque(gin[1]);
+    return opaque(gin[0]);
 }
 
 }  // namespace
@@ -137,15 +164,6 @@ struct Capture::Tape {
         std::uint32_t in0, in1, out;
         std::uint32_t code;  // a TapeCode: inline, or kTapeCall + index into kernels
     };
-    // Where a backward step's upstream gradient g = dL/d(out) is: in the gradient slots, the
-    // seed 1 (the root), or in a register, as the previous step's new value of its in0's or
-    // in1's slot (a chain: most steps; a load of the slot just stored would wait for
-    // store-to-load forwarding, several cycles a step on the critical path).
-    enum GradFrom : std::uint8_t { kFromSlot, kFromSeed, kFromLast0, kFromLast1 };
-    // What a step does with its contribution to an input: nothing (a leaf that does not require
-    // grad, a unary op's c), store it (the slot's first: the engine moves the first one in, as
-    // is), add it into the slot, or add it to what this step just stored into in0 (x * x).
-    enum Deliver : std::uint8_t { kDrop, kStore, kAdd, kAddToLast0 };
     struct BackStep {
         std::uint32_t in0, in1, out;
         std::uint16_t code;
@@ -171,21 +189,33 @@ struct Capture::Tape {
         std::uint32_t last = ~0u;
         double y = 0.0;
         for (const Step& s : steps) {
-            const double a = s.in0 == last ? y : v[s.in0], b = s.in1 == last ? y : v[s.in1];
             switch (s.code) {
-#define XGRAD_TAPE_FORWARD(arity, Op)      \
-    case kTape##Op:                        \
-        y = arity##_forward<ew::Op>(a, b); \
+#define XGRAD_TAPE_FORWARD(arity, Op)                          \
+    case kTape##Op:                                            \
+        y = arity##_forward<ew::Op>(v, s.in0, s.in1, last, y); \
         break;
                 XGRAD_TAPE_OPS(XGRAD_TAPE_FORWARD)
 #undef XGRAD_TAPE_FORWARD
                 default: {
-                    const double in[2] = {a, b};
-                    y = kernels[s.code - kTapeCall].f(in, b);
+                    const double in[2] = {s.in0 == last ? y : v[s.in0],
+                                          s.in1 == last ? y : v[s.in1]};
+                    y = kernels[s.code - kTapeCall].f(in, in[1]);
                 }
             }
             v[s.out] = y;
             last = s.out;
+        }
+    }
+    // A binary step's (or a called kernel's) two contributions, in0's first, as the engine.
+    static void deliver_both(double* gr, const BackStep& s, double c0, double c1, double& last0,
+                             double& last1) {
+        deliver(gr, s.in0, s.deliver & 3u, c0, last0);
+        const unsigned d1 = s.deliver >> 2;
+        if (d1 == kAddToLast0) {
+            last1 = last0 + c1;
+            gr[s.in1] = last1;
+        } else {
+            deliver(gr, s.in1, d1, c1, last1);
         }
     }
     // The steps in the engine's order; the parameters' slots hold what their sums start from.
@@ -204,41 +234,31 @@ struct Capture::Tape {
             } else {
                 g = 1.0;
             }
-            const double a = v[s.in0], b = v[s.in1], out = v[s.out];
-            double c0, c1 = 0.0;
+            double c0, c1;
             switch (s.code) {
-#define XGRAD_TAPE_BACKWARD(arity, Op)                  \
-    case kTape##Op:                                     \
-        arity##_backward<ew::Op>(g, a, b, out, c0, c1); \
+#define XGRAD_TAPE_BACKWARD_unary(Op)                           \
+    case kTape##Op:                                             \
+        c0 = unary_backward<ew::Op>(g, v, s.in0, s.in1, s.out); \
         break;
+#define XGRAD_TAPE_BACKWARD_binary(Op)                               \
+    case kTape##Op:                                                  \
+        c0 = binary_backward<ew::Op>(g, v, s.in0, s.in1, s.out, c1); \
+        deliver_both(gr, s, c0, c1, last0, last1);                   \
+        continue;
+#define XGRAD_TAPE_BACKWARD(arity, Op) XGRAD_TAPE_BACKWARD_##arity(Op)
                 XGRAD_TAPE_OPS(XGRAD_TAPE_BACKWARD)
 #undef XGRAD_TAPE_BACKWARD
+#undef XGRAD_TAPE_BACKWARD_binary
+#undef XGRAD_TAPE_BACKWARD_unary
                 default: {
-                    const double in[2] = {a, b};
+                    const double in[2] = {v[s.in0], v[s.in1]};
                     double gin[2] = {0.0, 0.0};  // a unary op leaves gin[1]
-                    kernels[s.code - kTapeCall].d(g, in, out, b, gin);
-                    c0 = gin[0];
-                    c1 = gin[1];
+                    kernels[s.code - kTapeCall].d(g, in, v[s.out], in[1], gin);
+                    deliver_both(gr, s, gin[0], gin[1], last0, last1);
+                    continue;
                 }
             }
-            const unsigned d0 = s.deliver & 3u, d1 = s.deliver >> 2;
-            if (d0 == kStore) {
-                last0 = c0;
-                gr[s.in0] = last0;
-            } else if (d0 == kAdd) {
-                last0 = gr[s.in0] + c0;
-                gr[s.in0] = last0;
-            }
-            if (d1 == kStore) {
-                last1 = c1;
-                gr[s.in1] = last1;
-            } else if (d1 == kAdd) {
-                last1 = gr[s.in1] + c1;
-                gr[s.in1] = last1;
-            } else if (d1 == kAddToLast0) {
-                last1 = last0 + c1;
-                gr[s.in1] = last1;
-            }
+            deliver(gr, s.in0, s.deliver & 3u, c0, last0);  // a unary op's
         }
     }
 };
@@ -428,24 +448,23 @@ Capture::Capture(Fn fn, std::vector<Tensor> inputs)
         heap.pop_back();
         const Tape::Step& st = t->steps[seen[n] - first_node];
         Tape::BackStep b{st.in0, st.in1, st.out, static_cast<std::uint16_t>(st.code), 0, 0};
-        b.from = n == root         ? Tape::kFromSeed
-                 : st.out == last1 ? Tape::kFromLast1
-                 : st.out == last0 ? Tape::kFromLast0
-                                   : Tape::kFromSlot;
+        b.from = n == root         ? kFromSeed
+                 : st.out == last1 ? kFromLast1
+                 : st.out == last0 ? kFromLast0
+                                   : kFromSlot;
         const auto deliver = [&](std::uint32_t slot) {
-            if (!needs[slot]) return Tape::kDrop;
-            if (written[slot]) return Tape::kAdd;
+            if (!needs[slot]) return kDrop;
+            if (written[slot]) return kAdd;
             written[slot] = 1;
-            return Tape::kStore;
+            return kStore;
         };
-        const Tape::Deliver d0 = deliver(st.in0);
-        const Tape::Deliver d1 = n->num_inputs() == 1 ? Tape::kDrop
-                                 : st.in1 == st.in0
-                                     ? (d0 == Tape::kDrop ? Tape::kDrop : Tape::kAddToLast0)
-                                     : deliver(st.in1);
+        const Deliver d0 = deliver(st.in0);
+        const Deliver d1 = n->num_inputs() == 1 ? kDrop
+                           : st.in1 == st.in0   ? (d0 == kDrop ? kDrop : kAddToLast0)
+                                                : deliver(st.in1);
         b.deliver = static_cast<std::uint8_t>(d0 | d1 << 2);
-        last0 = d0 == Tape::kDrop ? ~0u : st.in0;
-        last1 = d1 == Tape::kDrop ? ~0u : st.in1;
+        last0 = d0 == kDrop ? ~0u : st.in0;
+        last1 = d1 == kDrop ? ~0u : st.in1;
         t->back.push_back(b);
         for (std::size_t i = 0; i < n->num_inputs(); ++i) {
             const Node* in = n->inputs()[i];
