@@ -282,6 +282,13 @@ bool is_f64_scalar(const Array& a) { return a.dtype() == f64 && a.numel() == 1; 
                                 ", it was one float64 at capture (capture again after set_data)");
 }
 
+// A leaf's one float64 element, any shape or memory; a set_data() since capture that changed
+// the dtype is an error.
+[[gnu::noinline]] double read_leaf(const Array& v) {
+    if (v.dtype() != DType::Float64) leaf_dtype_error(v);
+    return detail::first_element<double>(v);
+}
+
 }  // namespace
 
 Capture::Capture(Fn fn, std::vector<Tensor> inputs)
@@ -543,8 +550,13 @@ void Capture::run(std::vector<Array>* grads) {
         double* grad = t.grad.data();
         for (const auto& [leaf, slot] : t.leaves) {
             const Array& v = leaf->value_;
-            if (v.dtype() != DType::Float64) leaf_dtype_error(v);  // a set_data() since capture
-            val[slot] = detail::first_element<double>(v);
+            // Shape () in its own bytes (most leaves): the element is the inline one, which the
+            // compiler sees from these tests, so it reads it without counting bytes.
+            if (v.dtype() == DType::Float64 && v.ndim() == 0 && !v.is_borrowed()) {
+                val[slot] = detail::first_element<double>(v);
+            } else {
+                val[slot] = read_leaf(v);
+            }
         }
         const std::size_t np = params_.size();
         t.forward();
@@ -654,7 +666,12 @@ void Capture::replay(const double* values, std::size_t n) {
     }
     for (std::size_t i = 0; i < n; ++i) {
         Node* in = inputs_[i].node();
-        std::memcpy(in->value_.raw(), values + i, sizeof(double));
+        Array& v = in->value_;
+        if (v.dtype() == DType::Float64 && v.ndim() == 0 && !v.is_borrowed()) {
+            *static_cast<double*>(v.raw()) = values[i];  // its inline bytes, seen as such
+        } else {
+            std::memcpy(v.raw(), values + i, sizeof(double));
+        }
         // A plain load and store, as Tensor::mutable_value: a Capture belongs to one thread.
         in->version_.store(in->version_.load(std::memory_order_relaxed) + 1,
                            std::memory_order_relaxed);
