@@ -430,5 +430,37 @@ TEST(Capture, TwoThreadsReplayTheirOwnCapturesAtOnce) {
     EXPECT_EQ(g1, g2);
 }
 
+// A replay holds all its parameters' gradient locks through its backward, taking them all or
+// none: two captures that meet the shared parameters in opposite orders, and a thread holding
+// one GradRef after another, neither deadlock nor lose a contribution.
+TEST(Capture, ThreadsSharingParametersInEitherOrderDoNotDeadlock) {
+    Tensor a = scalar(2, f64, true), b = scalar(3, f64, true);
+    auto worker = [&](bool a_first) {
+        Capture cap(
+            [&](const std::vector<Tensor>& in) {
+                return a_first ? in[0] * a + in[0] * b : in[0] * b + in[0] * a;
+            },
+            {scalar(1, f64)});
+        for (int i = 0; i < 300; ++i) cap.replay({0.5});
+    };
+    int added[2] = {0, 0};  // the reader's additions into a's and b's gradients
+    auto reader = [&] {
+        for (int i = 0; i < 300; ++i) {
+            for (int k = 0; k < 2; ++k) {
+                GradRef g = (k == 0 ? a : b).mutable_grad();
+                if (double* d = g.data<double>()) d[0] += 1.0, ++added[k];
+            }
+        }
+    };
+    std::thread t1(worker, true), t2(worker, false), t3(reader);
+    t1.join();
+    t2.join();
+    t3.join();
+    // 600 replays of d(x a + x b)/da = x = 0.5 each, and the reader's additions: exact sums of
+    // halves and ones, whatever the interleaving.
+    EXPECT_EQ(a.grad().item(), 300.0 + added[0]);
+    EXPECT_EQ(b.grad().item(), 300.0 + added[1]);
+}
+
 }  // namespace
 }  // namespace xgrad
