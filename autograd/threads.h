@@ -24,8 +24,8 @@ int num_threads();
 ///   virtual machines, where waking a sleeping thread goes through the host: on the 2-vCPU VM
 ///   these numbers come from, a sleeping worker starts its first chunk 32-34 us (median) after
 ///   the call (bench_elementwise, BM_ParallelWorkerJoin), and `a * b` forward+backward at 10^6
-///   float32 runs 1.36x faster on 2 threads than on 1 passive, 1.83x active (medians; the
-///   machine's ceiling, a hand-written loop with a spinning hand-off, is 1.81x). The price:
+///   float32 runs 1.46x faster on 2 threads than on 1 passive, 1.95x active (medians of 8
+///   alternating runs; a hand-written loop with a spinning hand-off gets 1.74-1.81x). The price:
 ///   each thread burns up to 200 us of CPU after every job.
 /// Results are the same bits under either policy. Also set by XGRAD_WAIT_POLICY=passive|active
 /// (read on first use, as XGRAD_NUM_THREADS; another value is an error then).
