@@ -73,6 +73,23 @@ inline FloatBatch load_lanes(const float* p, std::size_t r, float pad) {
     std::memcpy(b, p, r * sizeof(float));
     return FloatBatch::load_aligned(b);
 }
+// The sum in double, in order, of e^(x_j - m) for j < n (contiguous), and for softmax
+// (`store`) y_j = e^(x_j - m): a row of softmax_lines_f32, or a chunk of a long line.
+inline double exp_sum_f32(const float* x, float* y, std::size_t n, float m, bool store) {
+    const FloatBatch mb(m);
+    double s = 0;
+    for (std::size_t j = 0; j < n; j += kLanes) {
+        const std::size_t r = std::min(kLanes, n - j);
+        alignas(64) float e[kLanes];
+        xsimd::exp(load_lanes(x + j, r, m) - mb).store_aligned(e);
+        for (std::size_t k = 0; k < r; ++k) {
+            s += double(e[k]);
+            if (store) y[j + k] = e[k];
+        }
+    }
+    return s;
+}
+
 // softmax_line's arithmetic on float32 lines i0..i1 of one outer index at x (elements
 // x[j * inner + i]); rows (inner = 1) are one line each, eight elements at a time.
 void softmax_lines_f32(const float* x, float* y, std::size_t n, std::size_t inner, std::size_t i0,
@@ -85,17 +102,7 @@ void softmax_lines_f32(const float* x, float* y, std::size_t n, std::size_t inne
             for (std::size_t j = 0; j < n; ++j) {
                 if (xs[j] > m || xs[j] != xs[j]) m = xs[j];  // NaN wins, so it propagates
             }
-            const FloatBatch mb(m);
-            double s = 0;
-            for (std::size_t j = 0; j < n; j += kLanes) {
-                const std::size_t r = std::min(kLanes, n - j);
-                alignas(64) float e[kLanes];
-                xsimd::exp(load_lanes(xs + j, r, m) - mb).store_aligned(e);
-                for (std::size_t k = 0; k < r; ++k) {
-                    s += double(e[k]);
-                    if (!log) ys[j + k] = e[k];
-                }
-            }
+            const double s = exp_sum_f32(xs, ys, n, m, !log);
             if (log) {
                 const double ls = std::log(s);
                 for (std::size_t j = 0; j < n; ++j) ys[j] = float(double(xs[j] - m) - ls);
@@ -187,16 +194,7 @@ void softmax_long_line(const T* x, T* y, std::size_t n, bool log) {
     parallel_for(0, n, g, [&](std::size_t b, std::size_t e) {
         double s = 0;
         if constexpr (std::is_same_v<T, float>) {
-            const FloatBatch mb(m);
-            for (std::size_t j = b; j < e; j += kLanes) {
-                const std::size_t r = std::min(kLanes, e - j);
-                alignas(64) float ex[kLanes];
-                xsimd::exp(load_lanes(x + j, r, m) - mb).store_aligned(ex);
-                for (std::size_t k = 0; k < r; ++k) {
-                    s += double(ex[k]);
-                    if (!log) y[j + k] = ex[k];
-                }
-            }
+            s = exp_sum_f32(x + b, y + b, e - b, m, !log);
         } else {
             for (std::size_t j = b; j < e; ++j) {
                 const T ej = std::exp(x[j] - m);
