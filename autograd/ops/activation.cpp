@@ -51,11 +51,6 @@ AxisView axis_view(const char* op, const Shape& s, int axis) {
     return v;
 }
 
-// y = softmax(x) along the view's axis (log_softmax when `log`), max-shifted for stability.
-// One line (o, i) at a time; lines split across the pool (kernels::for_lines), so each line is
-// computed the same way for any thread count. A single long line (outer = inner = 1, more than
-// kParallelGrain elements) is cut into chunks instead: the max is exact in any order, and the
-// sum of exponentials adds per-chunk double sums in chunk order.
 // float32's exponentials eight at a time: xsimd's exp is within 1.5 ulp of the correctly
 // rounded value (glibc's expf: 1 ulp), and libm's scalar expf was most of softmax's time (two
 // per element of cross-entropy's log_softmax, forward and backward). Lane by lane the same
@@ -147,6 +142,11 @@ void softmax_lines_f32(const float* x, float* y, std::size_t n, std::size_t inne
     }
 }
 
+// y = softmax(x) along the view's axis (log_softmax when `log`), max-shifted for stability.
+// One line (o, i) at a time; lines split across the pool (kernels::for_lines), so each line is
+// computed the same way for any thread count. A single long line (outer = inner = 1, more than
+// kParallelGrain elements) is cut into chunks instead: the max is exact in any order, and the
+// sum of exponentials adds per-chunk double sums in chunk order.
 template <class T>
 void softmax_line(const T* xs, T* ys, std::size_t n, std::size_t stride, bool log) {
     T m = -INFINITY;
