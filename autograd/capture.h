@@ -44,7 +44,7 @@ namespace xgrad {
 /// kernels (pointwise.cpp's, custom ones) through OpDef's function pointers, the same bits.
 /// Measured (bench_scalar_graph, bench_course_step; README, "Capture and replay"): 12-14 ns per
 /// node on the 10^4..10^6-node chain, like a hand-written tape; the two-weight SGD step with
-/// replay({x, y}) 96-103 ns at best on a loaded machine, where hand-written C++ takes 40.
+/// replay({x, y}) 177 ns (bench_course_step, idle machine), where hand-written C++ takes 40.
 ///
 /// A gradient of a replay is added into each parameter's grad() (leaves that require grad and
 /// are not inputs), as backward() does; inputs that required grad at capture get theirs too.
