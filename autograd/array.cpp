@@ -23,8 +23,8 @@ constexpr std::size_t kAlign = 64;  // a cache line; also what AVX-512 loads lik
 // 2 MB instead of 512. A transpose touches a new 4 KB page at almost every cache line it reads
 // or writes, and 16 MB of them overflow the 2048-entry L2 TLB. permute(...).contiguous() of
 // (64,128,256) float32 against a memcpy into a buffer of the same allocator (bench_nd,
-// interleaved, other builds paused): (2,0,1) 2.7-2.9x on 4 KB pages, 1.5-1.85x on 2 MB pages;
-// (2,1,0) 2.6-3.0x and 1.7-2.05x.
+// interleaved, idle): (2,0,1) 2.7-2.9x on 4 KB pages, 1.5-1.85x on 2 MB pages; (2,1,0)
+// 2.6-3.0x and 1.65-2.34x (median 1.9 over 9 runs).
 // NOTE: PyTorch leaves this off unless THP_MEM_ALLOC_ENABLE=1 is set. Here it is on: the
 // buffer cache below reuses these blocks, so the kernel's work to find a 2 MB page (direct
 // compaction under the `madvise` defrag mode) is paid once per buffer, not per op.
